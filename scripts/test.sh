@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh test || exit 1
 
 export GOFLAGS=${GOFLAGS:-}
-staticcheck_version=2026.2.2
+staticcheck_version=v0.8.2 # staticcheck 2026.2.2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
