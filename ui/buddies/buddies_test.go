@@ -1,0 +1,97 @@
+package buddies
+
+import (
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/teaphone/teaphone/ui/theme"
+	"github.com/teaphone/teaphone/ui/uitest"
+)
+
+func sample() []Buddy {
+	return []Buddy{
+		{ID: "1", Name: "Echo", URI: "sip:echo@127.0.0.1", Favorite: true, Status: Online, Note: "repeats what you say"},
+		{ID: "2", Name: "Alice Away", URI: "sip:alice@127.0.0.1", Favorite: true, Status: Away, Note: "lunch", Unread: 2},
+		{ID: "3", Name: "Bob", URI: "sip:bob@example.com", Status: Busy},
+		{ID: "4", Name: "", URI: "sip:carol@example.com"},
+		{ID: "5", Name: "Dave", URI: "tel:+15551234", Status: Offline},
+	}
+}
+
+func newModel(w, h int) Model {
+	m := New(DefaultStyles(theme.Plain()))
+	m.SetSize(w, h)
+	m.SetBuddies(sample())
+	return m
+}
+
+func typeKeys(m Model, s string) Model {
+	for _, r := range s {
+		m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return m
+}
+
+func TestViewGolden(t *testing.T) {
+	uitest.Golden(t, "buddies_40x10", newModel(40, 10).View())
+	uitest.Golden(t, "buddies_80x10", newModel(80, 10).View())
+	m := typeKeys(newModel(80, 10), "/bo")
+	uitest.Golden(t, "buddies_filter_bo", m.View())
+	uitest.Golden(t, "buddies_empty", New(DefaultStyles(theme.Plain())).View())
+}
+
+func TestFilterAsYouTypeCapturesKeys(t *testing.T) {
+	m := newModel(80, 10)
+	m = typeKeys(m, "/al")
+	if !m.Filtering() {
+		t.Fatal("Filtering() = false after '/', want true")
+	}
+	if got := len(m.Shown()); got != 1 || m.Shown()[0].ID != "2" {
+		t.Fatalf("shown after filter 'al' = %+v, want only Alice", m.Shown())
+	}
+	// 'c' while filtering is text, not the call key.
+	m, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c")})
+	if cmd != nil {
+		if msg := cmd(); msg != nil {
+			if _, isCall := msg.(CallMsg); isCall {
+				t.Fatal("typing 'c' in the filter placed a call")
+			}
+		}
+	}
+	if got := len(m.Shown()); got != 0 {
+		t.Errorf("shown after filter 'alc' = %d contacts, want 0", got)
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if m.Filtering() || len(m.Shown()) != 5 {
+		t.Errorf("after esc: filtering=%v shown=%d, want false and 5", m.Filtering(), len(m.Shown()))
+	}
+}
+
+func TestActionsOnSelection(t *testing.T) {
+	m := newModel(80, 10)
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if got, want := cmd(), (CallMsg{URI: "sip:alice@127.0.0.1"}); got != want {
+		t.Errorf("enter: got %#v, want %#v", got, want)
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("f")})
+	if got, want := cmd(), (FavoriteMsg{ID: "2", On: false}); got != want {
+		t.Errorf("f: got %#v, want %#v", got, want)
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("t")})
+	if got, want := cmd(), (ChatMsg{URI: "sip:alice@127.0.0.1"}); got != want {
+		t.Errorf("t: got %#v, want %#v", got, want)
+	}
+}
+
+func TestScrollKeepsCursorVisible(t *testing.T) {
+	m := newModel(80, 2)
+	for range 4 {
+		m, _ = m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	uitest.Golden(t, "buddies_scrolled", m.View())
+	if got := m.SelectedID(); got != "5" {
+		t.Errorf("selected %q, want 5", got)
+	}
+}
