@@ -98,7 +98,7 @@ func (m *Model) SetEntries(e []Entry) {
 }
 
 // SetNow sets the clock relative dates are drawn against; SetLocation the zone.
-func (m *Model) SetNow(t time.Time)            { m.now = t }
+func (m *Model) SetNow(t time.Time)           { m.now = t }
 func (m *Model) SetLocation(l *time.Location) { m.loc = l }
 
 // SetSize sets the inner size.
