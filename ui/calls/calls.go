@@ -225,7 +225,7 @@ func (m Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{m.KeyMap.Up, m.KeyMap.Down}, m.ShortHelp()}
 }
 
-// View draws one block of two lines per call.
+// View draws one block of two or three lines per call.
 func (m Model) View() string {
 	if len(m.rows) == 0 {
 		return m.Styles.Detail.Render("No calls. Dial from the dialer or pick a contact.")
@@ -274,15 +274,27 @@ func (m Model) row(r Row, selected bool) string {
 	if r.MOS > 0 {
 		details = append(details, fmt.Sprintf("MOS %.1f", r.MOS))
 	}
+	lines := []string{line1}
+	info := strings.Join(details, " · ")
 	if r.State == Active || r.State == EarlyMedia || r.State == RemoteHeld || r.State == Held {
-		details = append(details, "mic "+Meter(r.TxLevel, 8), "spk "+Meter(r.RxLevel, 8))
+		meters := "mic " + Meter(r.TxLevel, 8) + " · spk " + Meter(r.RxLevel, 8)
+		switch {
+		case info == "":
+			info = meters
+		case m.width > 0 && lipgloss.Width("    "+info+" · "+meters) > m.width:
+			lines = append(lines, "    "+m.Styles.Detail.Render(info))
+			info = meters
+		default:
+			info += " · " + meters
+		}
 	}
-	line2 := "    " + m.Styles.Detail.Render(strings.Join(details, " · "))
+	lines = append(lines, "    "+m.Styles.Detail.Render(info))
 	if m.width > 0 {
-		line1 = truncate(line1, m.width)
-		line2 = truncate(line2, m.width)
+		for i := range lines {
+			lines[i] = truncate(lines[i], m.width)
+		}
 	}
-	return line1 + "\n" + line2
+	return strings.Join(lines, "\n")
 }
 
 // FormatDuration renders a call timer as m:ss or h:mm:ss.
