@@ -1,6 +1,7 @@
 // Package codec holds the audio codecs teaphone speaks on RTP: PCMU and
 // PCMA (ITU-T G.711), G.722, and Opus (RFC 6716, RFC 7587 payload format),
-// plus resampling between a device rate and a codec rate.
+// with packet loss concealment. Resampling between a device rate and a codec
+// rate lives in media/audio (audio.Resampler), which device adapters share.
 //
 // It must not import sipcore, ua, ui or any other media package.
 package codec
