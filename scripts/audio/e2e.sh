@@ -61,7 +61,7 @@ fi
 	cd "$root"
 	ALSA_CONFIG_PATH="$here/alsa-file.conf" MIC_IN="$work/mic.s16" SPK_OUT="$work/spk.s16" \
 		AUDIO_RATE="$rate" TEAPHONE_AUDIO_E2E=1 \
-		go test "${race[@]}" -count=1 -timeout 120s -run '^TestE2EFilePlugin$' -v ./media/portaudio
+		go test "${race[@]}" -tags audioe2e -count=1 -timeout 120s -run '^TestE2EFilePlugin$' -v ./media/portaudio
 )
 
 # 3. Compare what the speaker played with the speech, per codec (the test
