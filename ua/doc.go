@@ -14,6 +14,20 @@
 // NOTIFY, PUBLISH), RFC 4733 and SIP INFO for DTMF, RFC 3325 (caller
 // identity), RFC 3581 (learned public address in Contact).
 //
+// Files: agent.go (the loop, the event FIFO, Start/Close), sipio.go
+// (transport glue, tracing with credential redaction, RFC 3263 next hop,
+// incoming request dispatch and validation), account.go (registration,
+// digest retries), dialog.go (a small RFC 3261 §12 dialog), call.go
+// (calls, hold, DTMF, re-INVITE glare), message.go (MESSAGE), presence.go
+// (PUBLISH, SUBSCRIBE/NOTIFY both ways). uatest holds a fake MediaFactory
+// and a scripted registrar/proxy/presence server for tests.
+//
+// Not done yet: REFER transfer, PRACK/100rel, session timers, forking
+// beyond "first 2xx wins" (later 2xx are ACKed and BYEd), RFC 3263
+// failover across several targets (the first resolved target is used),
+// Outbound (RFC 5626) flows. The dialog code here predates sipcore/dialog
+// and should move onto it.
+//
 // Imports: sipcore/... only. It must never import media (it declares the
 // small media interface it needs; main wires media in) nor ui.
 package ua

@@ -1,0 +1,568 @@
+package ua
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/teaphone/teaphone/sipcore/resolve"
+	"github.com/teaphone/teaphone/sipcore/sip"
+	"github.com/teaphone/teaphone/sipcore/transaction"
+	"github.com/teaphone/teaphone/sipcore/transport"
+)
+
+// allowedMethods lists the methods we accept (RFC 3261 §8.2.1; Allow).
+func allowedMethods() []string {
+	return []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "MESSAGE", "INFO", "UPDATE", "SUBSCRIBE", "NOTIFY"}
+}
+
+const allowHeader = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE, NOTIFY"
+
+// ---- tracing ----
+
+func (a *Agent) trace(ev transport.TraceEvent) {
+	raw := redact(string(ev.Data))
+	line, _, _ := strings.Cut(raw, "\r\n")
+	a.emit(TraceEvent{
+		At:        ev.Time,
+		Sent:      ev.Dir == transport.Sent,
+		Transport: strings.ToLower(ev.Transport),
+		Local:     ev.Local.String(),
+		Remote:    ev.Remote.String(),
+		CallID:    headerLine(raw, "call-id", "i"),
+		Summary:   summary(line),
+		Raw:       raw,
+	})
+}
+
+func summary(startLine string) string {
+	if rest, ok := strings.CutPrefix(startLine, "SIP/2.0 "); ok {
+		return rest
+	}
+	if i := strings.LastIndex(startLine, " SIP/"); i > 0 {
+		return startLine[:i]
+	}
+	return startLine
+}
+
+// headerLine returns the value of the first header named name (or its
+// compact form) in a raw message.
+func headerLine(raw, name, compact string) string {
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		n, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == name || (compact != "" && n == compact) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// redact hides digest responses in Authorization and Proxy-Authorization
+// header lines: the user name (and realm, uri, algorithm) stay, everything
+// that could help guess the password is replaced with "[redacted]".
+func redact(raw string) string {
+	head, body, hasBody := strings.Cut(raw, "\r\n\r\n")
+	if !strings.Contains(strings.ToLower(head), "authorization") {
+		return raw
+	}
+	lines := strings.Split(head, "\r\n")
+	for i, l := range lines {
+		n, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		ln := strings.ToLower(strings.TrimSpace(n))
+		if ln != "authorization" && ln != "proxy-authorization" {
+			continue
+		}
+		lines[i] = n + ": " + redactCredentials(strings.TrimSpace(v))
+	}
+	out := strings.Join(lines, "\r\n")
+	if hasBody {
+		out += "\r\n\r\n" + body
+	}
+	return out
+}
+
+func redactCredentials(v string) string {
+	scheme, rest, _ := strings.Cut(v, " ")
+	keep := map[string]bool{"username": true, "realm": true, "uri": true, "algorithm": true, "qop": true}
+	var parts []string
+	redacted := false
+	for _, p := range splitParams(rest) {
+		name, _, _ := strings.Cut(p, "=")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if keep[name] {
+			parts = append(parts, strings.TrimSpace(p))
+		} else {
+			redacted = true
+		}
+	}
+	if redacted || len(parts) == 0 {
+		parts = append(parts, "[redacted]")
+	}
+	return scheme + " " + strings.Join(parts, ", ")
+}
+
+// splitParams splits on commas outside quoted strings.
+func splitParams(s string) []string {
+	var out []string
+	inQ, esc, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case esc:
+			esc = false
+		case c == '\\' && inQ:
+			esc = true
+		case c == '"':
+			inQ = !inQ
+		case c == ',' && !inQ:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// ---- destinations ----
+
+// destination is where a request goes before resolution.
+type destination struct {
+	uri       sip.URI
+	transport string // "" → from the URI or the account
+	// pinned, when set, is the target that answered an earlier attempt of
+	// the same request (a resend with credentials goes there too).
+	pinned *transaction.Target
+}
+
+// nextHop applies RFC 3261 §8.1.2 / §16.12 loose routing: the first Route,
+// else the Request-URI.
+func nextHop(req *sip.Request, tr string) destination {
+	if rs, err := req.Routes(); err == nil && len(rs) > 0 {
+		return destination{uri: rs[0].URI, transport: tr}
+	}
+	return destination{uri: req.URI, transport: tr}
+}
+
+// resolve turns a destination into transaction targets, in the order
+// RFC 3263 §4 gives them (one for a numeric host).
+func (a *Agent) resolve(ctx context.Context, d destination) ([]transaction.Target, error) {
+	if d.pinned != nil {
+		return []transaction.Target{*d.pinned}, nil
+	}
+	u := d.uri
+	if !u.IsSIP() {
+		return nil, fmt.Errorf("%w: cannot route to %s", ErrBadTarget, u.String())
+	}
+	tr := strings.ToUpper(d.transport)
+	if p, ok := u.Param("transport"); ok && p != "" {
+		tr = strings.ToUpper(p)
+	}
+	if u.IsSIPS() {
+		tr = transport.TLS
+	}
+	if tr == "" {
+		tr = transport.UDP
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+		port := u.Port
+		if port == 0 {
+			port = int(transport.DefaultPort(tr))
+		}
+		return []transaction.Target{{Transport: tr, Addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}}, nil
+	}
+	r, err := a.resolver()
+	if err != nil {
+		return nil, err
+	}
+	q := resolve.Query{Host: u.Hostname(), Port: u.Port, Secure: u.IsSIPS()}
+	if p, ok := u.Param("transport"); ok {
+		q.Transport = strings.ToLower(p)
+	} else if d.transport != "" && !u.IsSIPS() {
+		q.Transport = strings.ToLower(d.transport)
+	}
+	ts, err := r.Resolve(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", u.Hostname(), err)
+	}
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("resolve %s: %w", u.Hostname(), resolve.ErrNoTargets)
+	}
+	out := make([]transaction.Target, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, transaction.Target{Transport: strings.ToUpper(t.Transport), Addr: t.AddrPort(), Host: u.Hostname()})
+	}
+	return out, nil
+}
+
+// resolver is created lazily (the only state touched off the loop, hence
+// the lock).
+func (a *Agent) resolver() (*resolve.Resolver, error) {
+	a.resMu.Lock()
+	defer a.resMu.Unlock()
+	if a.cfg.Resolver == nil {
+		r, err := resolve.New(resolve.Config{})
+		if err != nil {
+			return nil, err
+		}
+		a.cfg.Resolver = r
+	}
+	return a.cfg.Resolver, nil
+}
+
+// ---- client transactions ----
+
+// txHandler receives the responses of one client transaction in the loop:
+// every provisional and final response (and 2xx retransmissions for an
+// INVITE), or err when the transaction failed (timeout, transport, resolve).
+type txHandler func(resp *sip.Response, err error)
+
+// send starts a client transaction for req in its own goroutine; onClient,
+// when not nil, receives the transaction handle in the loop (to CANCEL).
+// When the first targets fail before any response (transport error,
+// timeout) or answer 503, the next resolved target is tried (RFC 3263
+// §4.3).
+func (a *Agent) send(ctx context.Context, req *sip.Request, d destination, h txHandler, onClient func(*transaction.Client, transaction.Target)) {
+	if ctx == nil {
+		ctx = a.ctx
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		tgts, err := a.resolve(ctx, d)
+		if err != nil {
+			a.post(func() { h(nil, err) })
+			return
+		}
+		for i, tgt := range tgts {
+			if a.attempt(ctx, req, tgt, h, onClient, i < len(tgts)-1) {
+				return
+			}
+		}
+	}()
+}
+
+// attempt runs one client transaction towards tgt; it returns false when
+// the caller should fail over to the next target (only when more is set).
+func (a *Agent) attempt(ctx context.Context, req *sip.Request, tgt transaction.Target, h txHandler, onClient func(*transaction.Client, transaction.Target), more bool) bool {
+	c, err := a.tx.Request(ctx, req, tgt)
+	if err != nil {
+		if more && ctx.Err() == nil {
+			return false
+		}
+		a.post(func() { h(nil, err) })
+		return true
+	}
+	if onClient != nil {
+		a.post(func() { onClient(c, tgt) })
+	}
+	heard := false
+	for r := range c.Responses() {
+		if more && !heard && r.StatusCode == 503 {
+			return false
+		}
+		heard = true
+		a.post(func() { h(r, nil) })
+	}
+	if err := c.Err(); err != nil {
+		if more && !heard && ctx.Err() == nil {
+			return false
+		}
+		a.post(func() { h(nil, err) })
+	}
+	return true
+}
+
+// sendStateless sends a request outside any transaction (the ACK for a 2xx).
+func (a *Agent) sendStateless(req *sip.Request, d destination) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		tgts, err := a.resolve(a.ctx, d)
+		if err != nil {
+			return
+		}
+		_ = a.tx.Send(a.ctx, req, tgts[0])
+	}()
+}
+
+// respond queues resp for s. Responses are sent in order by one goroutine
+// (the responder), so the loop never waits on the network: a response over
+// TCP/TLS may need a connection first (RFC 3261 §18.2.2).
+func (a *Agent) respond(s *transaction.Server, resp *sip.Response) {
+	if !resp.HasHeader("User-Agent") {
+		resp.SetHeader("User-Agent", a.cfg.UserAgent)
+	}
+	a.respMu.Lock()
+	a.respQ = append(a.respQ, queuedResp{s, resp})
+	a.respMu.Unlock()
+	select {
+	case a.respSignal <- struct{}{}:
+	default:
+	}
+}
+
+type queuedResp struct {
+	s    *transaction.Server
+	resp *sip.Response
+}
+
+func (a *Agent) responder() {
+	defer a.wg.Done()
+	for {
+		a.respMu.Lock()
+		q := a.respQ
+		a.respQ = nil
+		a.respMu.Unlock()
+		for _, r := range q {
+			if err := r.s.Respond(r.resp); err != nil && !errors.Is(err, transaction.ErrTerminated) && !errors.Is(err, transaction.ErrClosed) {
+				a.cfg.Logger.Debug("respond failed", "err", err)
+			}
+		}
+		if len(q) > 0 {
+			continue
+		}
+		select {
+		case <-a.respSignal:
+		case <-a.stopPump:
+			return
+		}
+	}
+}
+
+func (a *Agent) reply(s *transaction.Server, code int, reason string, hdrs ...string) *sip.Response {
+	resp := sip.NewResponse(s.Request(), code, reason)
+	for i := 0; i+1 < len(hdrs); i += 2 {
+		resp.SetHeader(hdrs[i], hdrs[i+1])
+	}
+	a.respond(s, resp)
+	return resp
+}
+
+// classify turns a failed transaction into a SIP code, reason and kind.
+func classify(err error) (int, string, FailureKind) {
+	var ce *transport.CertificateError
+	switch {
+	case errors.As(err, &ce):
+		return 503, "TLS: certificate of " + ce.Host + " " + ce.Problem, FailTLS
+	case errors.Is(err, transaction.ErrTimeout):
+		return 408, "Request Timeout", FailTimeout
+	case errors.Is(err, context.DeadlineExceeded):
+		return 408, "Request Timeout", FailTimeout
+	case errors.Is(err, ErrBadTarget):
+		return 0, err.Error(), FailBadConfig
+	case strings.Contains(strings.ToLower(err.Error()), "tls") || strings.Contains(err.Error(), "x509"):
+		return 503, "TLS: " + err.Error(), FailTLS
+	}
+	return 503, "Service Unavailable: " + err.Error(), FailNetwork
+}
+
+func failKind(code int) FailureKind {
+	switch code {
+	case 401, 407:
+		return FailAuth
+	case 403:
+		return FailForbidden
+	case 408:
+		return FailTimeout
+	}
+	return FailRejected
+}
+
+// ---- incoming requests ----
+
+func (a *Agent) onRequest(s *transaction.Server) {
+	req := s.Request()
+	if a.stopLoop {
+		return
+	}
+	if se := sip.ValidateRequest(req, sip.ValidateOptions{Allowed: allowedMethods()}); se != nil {
+		resp := se.Response(req)
+		a.respond(s, resp)
+		return
+	}
+	if a.closing && req.Method != "BYE" && req.Method != "NOTIFY" {
+		a.reply(s, 503, "Shutting Down")
+		return
+	}
+	if req.ToTag() != "" {
+		a.inDialog(s)
+		return
+	}
+	switch req.Method {
+	case "OPTIONS":
+		a.reply(s, 200, "", "Allow", allowHeader, "Accept", "application/sdp, text/plain, application/pidf+xml", "Allow-Events", "presence")
+	case "INVITE":
+		acc := a.matchAccount(req.URI)
+		if acc == nil {
+			a.reply(s, 404, "Not Found")
+			return
+		}
+		a.incomingInvite(acc, s)
+	case "MESSAGE":
+		acc := a.matchAccount(req.URI)
+		if acc == nil {
+			a.reply(s, 404, "Not Found")
+			return
+		}
+		a.incomingMessage(acc, s)
+	case "SUBSCRIBE":
+		acc := a.matchAccount(req.URI)
+		if acc == nil {
+			a.reply(s, 404, "Not Found")
+			return
+		}
+		a.incomingSubscribe(acc, s)
+	case "NOTIFY":
+		// A NOTIFY without To tag cannot match our subscriptions (our
+		// SUBSCRIBE always carries a From tag).
+		a.reply(s, 481, "Subscription Does Not Exist")
+	default:
+		a.reply(s, 481, "Call/Transaction Does Not Exist")
+	}
+}
+
+// matchAccount finds the account a Request-URI addresses: the user part
+// of an account (any host: the Request-URI is our registered Contact or
+// our AOR) — RFC 3261 §8.2.2.1.
+func (a *Agent) matchAccount(u sip.URI) *account {
+	if !u.IsSIP() || u.User == "" {
+		return nil
+	}
+	user := sip.Unescape(u.User)
+	var byUser *account
+	for _, acc := range a.accounts {
+		if acc.cfg.User != user {
+			continue
+		}
+		if strings.EqualFold(u.Hostname(), acc.cfg.Domain) {
+			return acc
+		}
+		if byUser == nil {
+			byUser = acc
+		}
+	}
+	if byUser != nil && !a.isOurHost(u) && !a.knownDomain(u.Hostname()) {
+		return nil
+	}
+	return byUser
+}
+
+func (a *Agent) knownDomain(h string) bool {
+	for _, acc := range a.accounts {
+		if strings.EqualFold(h, acc.cfg.Domain) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Agent) isOurHost(u sip.URI) bool {
+	ip, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, ap := range a.locals {
+		if ap.Addr() == ip {
+			return true
+		}
+	}
+	for _, acc := range a.accounts {
+		if acc.public.IsValid() && acc.public.Addr() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Agent) inDialog(s *transaction.Server) {
+	req := s.Request()
+	cid := req.CallID()
+	if c, ok := a.byCID[cid]; ok && c.dlg != nil && c.dlg.matches(req) {
+		a.callRequest(c, s)
+		return
+	}
+	if sub, ok := a.subByCID[cid]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
+		a.subNotify(sub, s)
+		return
+	}
+	if w, ok := a.watchers[cid]; ok && req.Method == "SUBSCRIBE" && w.dlg.matches(req) {
+		a.watcherSubscribe(w, s)
+		return
+	}
+	if req.Method == "OPTIONS" {
+		a.reply(s, 200, "", "Allow", allowHeader)
+		return
+	}
+	a.reply(s, 481, "Call/Transaction Does Not Exist")
+}
+
+func (a *Agent) onACK(ack *sip.Request) {
+	if c, ok := a.byCID[ack.CallID()]; ok {
+		a.callACK(c, ack)
+	}
+}
+
+// onStrayResponse re-ACKs a 2xx retransmission after the transaction is
+// gone (RFC 3261 §13.2.2.4).
+func (a *Agent) onStrayResponse(resp *sip.Response) {
+	cs, err := resp.CSeq()
+	if err != nil || cs.Method != "INVITE" || !resp.IsSuccess() {
+		return
+	}
+	if c, ok := a.byCID[resp.CallID()]; ok && c.dlg != nil && c.lastACK != nil {
+		a.sendStateless(c.lastACK.Clone(), nextHop(c.lastACK, c.acc.cfg.Transport))
+	}
+}
+
+func (a *Agent) onConnError(ce *transport.ConnError) {
+	a.errorEvent("transport", ce)
+	// RFC 5626 §4.4.1 spirit: the flow to the registrar failed; refresh
+	// the registrations that used a stream transport.
+	for _, acc := range a.accounts {
+		if acc.cfg.Transport != "udp" && acc.state == RegRegistered {
+			acc.register(false)
+		}
+	}
+}
+
+// ---- helpers ----
+
+func mustURI(s string) sip.URI {
+	u, _ := sip.ParseURI(s)
+	return u
+}
+
+func bodyType(m interface {
+	ContentType() (sip.MediaType, error)
+	Body() []byte
+}) string {
+	if len(m.Body()) == 0 {
+		return ""
+	}
+	mt, err := m.ContentType()
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(mt.Name())
+}
+
+func isSDP(m interface {
+	ContentType() (sip.MediaType, error)
+	Body() []byte
+}) bool {
+	return bodyType(m) == "application/sdp" && len(bytes.TrimSpace(m.Body())) > 0
+}
