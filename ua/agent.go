@@ -247,6 +247,27 @@ func addrPortOf(addr net.Addr) netip.AddrPort {
 	return ap
 }
 
+// Listening returns the addresses the agent serves, as listen specs
+// ("udp:127.0.0.1:5060", "tcp:…", "tls:…"), once Start has returned; the
+// ports are the real ones when the configuration asked for port 0.
+func (a *Agent) Listening() []string {
+	if a.tp == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range a.tp.LocalAddrs() {
+		out = append(out, strings.ToLower(orUDP(t.Transport))+":"+t.Addr.String())
+	}
+	return out
+}
+
+func orUDP(tr string) string {
+	if tr == "" {
+		return "udp"
+	}
+	return tr
+}
+
 // guessLocalIP finds the interface address towards the first registrar
 // (a connected UDP socket sends nothing).
 func (a *Agent) guessLocalIP() netip.Addr {
@@ -299,12 +320,23 @@ func (a *Agent) openListeners() (pcs []net.PacketConn, lns, tlns []net.Listener,
 			}
 			lns = append(lns, ln)
 		case "tls":
+			// A TLS listener needs our certificate; without one it would
+			// accept plain TCP under a TLS label.
+			if a.cfg.TLSCertFile == "" || a.cfg.TLSKeyFile == "" {
+				err = fmt.Errorf("%w: a tls listener needs TLSCertFile and TLSKeyFile", ErrBadConfig)
+				break
+			}
+			cert, e := tls.LoadX509KeyPair(a.cfg.TLSCertFile, a.cfg.TLSKeyFile)
+			if e != nil {
+				err = fmt.Errorf("%w: tls certificate: %v", ErrBadConfig, e)
+				break
+			}
 			ln, e := net.Listen("tcp", addr)
 			if e != nil {
 				err = e
 				break
 			}
-			tlns = append(tlns, ln)
+			tlns = append(tlns, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
 		default:
 			err = fmt.Errorf("%w: listen %q: unknown transport", ErrBadConfig, spec)
 		}

@@ -90,6 +90,9 @@ type Config struct {
 	TLSCAFile   string
 	TLSInsecure bool
 	TLSConfig   *tls.Config
+	// TLSCertFile and TLSKeyFile are our certificate for "tls:" Listen
+	// specs (pre-made TLSListeners must already speak TLS).
+	TLSCertFile, TLSKeyFile string
 
 	// Resolver resolves host names in URIs (RFC 3263); nil makes one from
 	// /etc/resolv.conf on the first name seen.
