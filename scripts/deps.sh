@@ -10,8 +10,14 @@ mode=${1:-run}
 
 # Packages to build and run teaphone (cgo: a C compiler, portaudio, opus).
 run_pkgs=(gcc libc6-dev pkg-config portaudio19-dev libopus-dev)
-# Packages the test suite needs on top: audio end-to-end checks and SIP peers.
-test_pkgs=(espeak-ng sox alsa-utils sip-tester)
+# Packages the test suite needs on top: audio end-to-end checks and SIP peers
+# (the interop harness, internal/interop + scripts/interop: kamailio, baresip,
+# linphonec, SIPp, sipvicious, sox, openssl; the impaired netns link: iproute2,
+# nftables, iptables, ping, and libnetfilter-queue-dev for nfqdelay.c).
+test_pkgs=(espeak-ng sox alsa-utils sip-tester
+	kamailio kamailio-presence-modules kamailio-utils-modules kamailio-tls-modules kamailio-extra-modules
+	baresip baresip-core linphone-cli sipvicious libsox-fmt-all openssl
+	iproute2 nftables iptables iputils-ping libnetfilter-queue-dev tmux)
 
 case "$mode" in
 run) pkgs=("${run_pkgs[@]}") ;;
