@@ -121,6 +121,7 @@ type audioConfig struct {
 	Ring         string   `toml:"ring"`   // "" = same as Output
 	RingTone     string   `toml:"ring_tone"`
 	Codecs       []string `toml:"codecs"`        // canonical names, preference order
+	Record       bool     `toml:"record"`        // record every call (off: recording is opt-in)
 	RecordingDir string   `toml:"recording_dir"` // absolute after load; "" only if unresolvable
 }
 

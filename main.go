@@ -1,9 +1,11 @@
-// Command teaphone is a terminal SIP softphone.
+// Command teaphone is a terminal SIP softphone: a full-screen TUI (the
+// default; with no configuration it runs an offline demo), `teaphone demo`,
+// and `teaphone agent`, the headless mode with line commands on stdin and
+// JSON events on stdout.
 //
-// This build carries the SIP message layer and the foundations of the
-// engine; the user-facing subcommands (the TUI, `teaphone demo`,
-// `teaphone agent`) are not wired in yet. Until then the binary prints help
-// and its version, and says plainly that the rest is still to come.
+// main owns the wiring: configuration, logging, the engine (ua) with media
+// (internal/callmedia over media/...), history and contacts, and the two
+// front ends. It is the only place that sees every part.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -19,37 +22,41 @@ var version = ""
 const usage = `teaphone — a terminal SIP softphone
 
 Usage:
-  teaphone [command]
+  teaphone [-config FILE] [-audio SPEC]   the softphone (no config file: the offline demo)
+  teaphone demo [-audio SPEC]             the offline demo: an echo user and a buddy, on loopback
+  teaphone agent [flags]                  headless: commands on stdin, JSON events on stdout
+  teaphone devices                        list sound devices (names for [audio] input/output)
+  teaphone version                        print the version
+  teaphone help                           this help
 
-Commands:
-  help       show this help
-  version    print the version
-
-Not in this build yet (coming with the next milestones):
-  teaphone           the full-screen softphone (with no config: an offline demo)
-  teaphone demo      the offline demo against an in-process echo peer
-  teaphone agent     the headless agent: line commands on stdin, JSON events on stdout
+'teaphone agent -h' lists the agent's flags. The configuration lives in
+$XDG_CONFIG_HOME/teaphone/config.toml (see config.example.toml).
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	switch cmd {
-	case "", "help", "-h", "-help", "--help":
+	switch {
+	case cmd == "help" || cmd == "-h" || cmd == "-help" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "-version", "--version":
+	case cmd == "version" || cmd == "-version" || cmd == "--version":
 		fmt.Fprintf(stdout, "teaphone %s\n", buildVersion())
 		return 0
-	case "demo", "agent":
-		fmt.Fprintf(stderr, "teaphone: %q is not available in this build yet\n", cmd)
-		return 2
+	case cmd == "devices":
+		return cmdDevices(stdout, stderr)
+	case cmd == "agent":
+		return cmdAgent(args[1:], stdin, stdout, stderr, os.Getenv)
+	case cmd == "demo":
+		return cmdTUI(args[1:], true, stdout, stderr, os.Getenv)
+	case cmd == "" || strings.HasPrefix(cmd, "-"):
+		return cmdTUI(args, false, stdout, stderr, os.Getenv)
 	default:
 		fmt.Fprintf(stderr, "teaphone: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -13,15 +13,16 @@ func TestRunHelpAndVersion(t *testing.T) {
 		wantOut  string
 		wantErr  string
 	}{
-		{nil, 0, "Usage:", ""},
-		{[]string{"--help"}, 0, "version    print the version", ""},
+		{[]string{"help"}, 0, "Usage:", ""},
+		{[]string{"--help"}, 0, "teaphone agent [flags]", ""},
 		{[]string{"version"}, 0, "teaphone ", ""},
-		{[]string{"agent"}, 2, "", `"agent" is not available in this build yet`},
+		{[]string{"agent", "-bogus"}, 2, "", "flag provided but not defined: -bogus"},
+		{[]string{"agent"}, 2, "", "no account: give -user and -domain, or -config"},
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer
-		code := run(tt.args, &out, &errb)
+		code := run(tt.args, strings.NewReader(""), &out, &errb)
 		if code != tt.wantCode {
 			t.Errorf("run(%q) = %d, want %d", tt.args, code, tt.wantCode)
 		}

@@ -322,6 +322,7 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.subscribeFavorites()
 	case historyMsg:
 		a.history = msg
+		a.histP.SetNow(a.opts.Now())
 		a.histP.SetEntries(msg)
 		a.refreshDialer()
 		return a, nil
@@ -803,20 +804,20 @@ func normURI(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
+// mergeLines joins stored history with the lines that arrived live since
+// start: stored lines older than the first live line, then the live ones
+// (which carry the engine's IDs, so delivery updates still find them).
 func mergeLines(stored, live []chat.Line) []chat.Line {
-	seen := map[string]bool{}
-	out := append([]chat.Line(nil), stored...)
-	for _, l := range stored {
-		if l.ID != "" {
-			seen[l.ID] = true
-		}
+	if len(live) == 0 {
+		return stored
 	}
-	for _, l := range live {
-		if l.ID == "" || !seen[l.ID] {
+	var out []chat.Line
+	for _, l := range stored {
+		if l.At.Before(live[0].At) {
 			out = append(out, l)
 		}
 	}
-	return out
+	return append(out, live...)
 }
 
 func reasonText(code int, reason string) string {
