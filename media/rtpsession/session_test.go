@@ -3,10 +3,8 @@ package rtpsession
 import (
 	"math"
 	"net/netip"
-	"os/exec"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -457,28 +455,6 @@ func TestWidebandAndResampling(t *testing.T) {
 				t.Errorf("%s: received %d with PT %d", c.Name(), st.PacketsReceived, st.PayloadType)
 			}
 		})
-	}
-}
-
-// TestImports keeps the package graph one-way (DESIGN.md §1).
-func TestImports(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to list dependencies: %v", err)
-	}
-	out, err := exec.Command(goBin, "list", "-deps", "-f", "{{.ImportPath}}",
-		"github.com/teaphone/teaphone/media/rtpsession",
-		"github.com/teaphone/teaphone/media/jitter",
-		"github.com/teaphone/teaphone/media/dtmf").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		for _, bad := range []string{"/sipcore", "/ua", "/ui", "/media/sdp", "/media/portaudio", "/contacts"} {
-			if strings.HasPrefix(p, "github.com/teaphone/teaphone"+bad) {
-				t.Errorf("forbidden dependency %s", p)
-			}
-		}
 	}
 }
 

@@ -2,10 +2,7 @@ package sdp
 
 import (
 	"errors"
-	"go/parser"
-	"go/token"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -198,25 +195,3 @@ func TestParseRepairs(t *testing.T) {
 	}
 }
 
-// TestDependencies: this package imports nothing of teaphone (doc.go) and
-// nothing outside the standard library but pion/sdp.
-func TestDependencies(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, f := range files {
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			first, _, _ := strings.Cut(path, "/")
-			if strings.Contains(first, ".") && path != "github.com/pion/sdp/v3" && path != "github.com/teaphone/teaphone/media/sdp" {
-				t.Errorf("%s imports %s", f, path)
-			}
-		}
-	}
-}
