@@ -223,6 +223,30 @@ func TestCallRedirect(t *testing.T) {
 	})
 }
 
+func TestCallRedirectNotFollowed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// MaxRedirects < 0: a 302 ends the call with its code.
+		e, alice, _ := twoRegistered(t, uatest.ServerConfig{Hook: func(r *sip.Request) (*sip.Response, bool) {
+			if r.Method != "INVITE" || r.URI.User != "carol" {
+				return nil, false
+			}
+			resp := sip.NewResponse(r, 302, "")
+			resp.SetHeader("Contact", "<sip:bob@"+domain+">")
+			return resp, false
+		}}, func(c *ua.Config) { c.MaxRedirects = -1 }, nil)
+		defer e.close()
+		n := e.srv.Count("INVITE")
+		alice.a.Dial(bg, "", "carol")
+		alice.wantCall(ua.CallDialing)
+		if c := alice.wantCall(ua.CallEnded); c.Code != 302 {
+			t.Errorf("ended = %+v, want code 302", c)
+		}
+		if got := e.srv.Count("INVITE") - n; got != 1 {
+			t.Errorf("%d INVITEs, want 1 (the redirect not followed)", got)
+		}
+	})
+}
+
 func TestCallAuthOnInvite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e, alice, bob := twoRegistered(t, uatest.ServerConfig{AuthRequests: true}, nil, nil)

@@ -109,7 +109,8 @@ type Config struct {
 	// RTPTimeout hangs up a call when media reports no RTP for this long;
 	// 0 disables.
 	RTPTimeout time.Duration
-	// MaxRedirects bounds 3xx hops for one call; 0 means 5.
+	// MaxRedirects bounds 3xx hops for one call; 0 means 5, negative
+	// means 3xx responses end the call instead of being followed.
 	MaxRedirects int
 	// CallTimeout bounds an outgoing call from INVITE to answer; 0 means
 	// 120 s.
@@ -193,7 +194,10 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	if c.MaxRedirects <= 0 {
+	switch {
+	case c.MaxRedirects < 0:
+		c.MaxRedirects = 0
+	case c.MaxRedirects == 0:
 		c.MaxRedirects = 5
 	}
 	if c.CallTimeout <= 0 {
