@@ -378,6 +378,34 @@ func TestTwoActiveCalls(t *testing.T) {
 
 // TestRingAndRingback: tones open the speaker on demand and close it when
 // they stop; closing a call's session stops its ringback.
+func TestCustomRingTone(t *testing.T) {
+	dev := newCapDevices(0)
+	f := newFactory(t, Config{Devices: dev, RingTone: func(rate int) (audio.Source, error) {
+		return audio.NewTone(rate, 1000, -12), nil
+	}})
+	f.Ring(true)
+	waitSpeaker(t, dev, "the configured ring tone (1000 Hz)", func(x []int16, rate int) bool {
+		return audio.ToneLevel(x, rate, 1000) > -25
+	})
+	f.Ring(false)
+	waitClosed(t, dev)
+
+	// A ring tone that cannot be opened falls back to the built-in one.
+	dev2 := newCapDevices(0)
+	f2 := newFactory(t, Config{Devices: dev2, RingTone: func(int) (audio.Source, error) {
+		return nil, errors.New("no such file")
+	}})
+	f2.Ring(true)
+	waitSpeaker(t, dev2, "the built-in ring tone (440+480 Hz)", func(x []int16, rate int) bool {
+		return audio.ToneLevel(x, rate, 440) > -25 && audio.ToneLevel(x, rate, 480) > -25
+	})
+	f2.Ring(false)
+	waitClosed(t, dev2)
+	f.Close()
+	f2.Close()
+	checkNoLeaks(t)
+}
+
 func TestRingAndRingback(t *testing.T) {
 	dev := newCapDevices(0)
 	f := newFactory(t, Config{Devices: dev, ToneRegion: audio.RegionEU})

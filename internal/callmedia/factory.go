@@ -55,6 +55,9 @@ type Config struct {
 	// RecordDir, when set, receives one WAV per call (16 kHz stereo: what
 	// we send on the left, what we hear on the right).
 	RecordDir string
+	// RingTone, when set, makes the ring tone source at the given rate
+	// (e.g. a looping WAV file); nil or a failure plays the built-in one.
+	RingTone func(rate int) (audio.Source, error)
 	// ToneRegion selects the ringback plan (audio.RegionEU when empty).
 	ToneRegion audio.Region
 	// Logger for diagnostics; discarded when nil.
@@ -218,7 +221,19 @@ func (f *Factory) Ring(on bool) {
 		return
 	}
 	if !f.hub.toneOn("ring") {
-		f.hub.setTone("ring", audio.RingTone(f.cfg.DeviceRate))
+		var tone audio.Source
+		if f.cfg.RingTone != nil {
+			src, err := f.cfg.RingTone(f.cfg.DeviceRate)
+			if err != nil {
+				f.log.Warn("ring tone unavailable, using the built-in one", "err", err)
+			} else {
+				tone = src
+			}
+		}
+		if tone == nil {
+			tone = audio.RingTone(f.cfg.DeviceRate)
+		}
+		f.hub.setTone("ring", tone)
 	}
 }
 
