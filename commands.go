@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/internal/callmedia"
+	"github.com/teaphone/teaphone/media/audio"
 	"github.com/teaphone/teaphone/ua"
 )
 
@@ -52,6 +53,11 @@ func engineConfig(c *config, log *slog.Logger) (ua.Config, callmedia.Config, []s
 	}
 	if c.Audio.Record {
 		mc.RecordDir = c.Audio.RecordingDir
+	}
+	if rt := c.Audio.RingTone; rt != "" && rt != "builtin" {
+		mc.RingTone = func(rate int) (audio.Source, error) {
+			return audio.OpenWAV(rt, audio.WAVOptions{Rate: rate, AtEOF: audio.LoopAtEOF})
+		}
 	}
 	if c.Behaviour.RTPTimeout == 0 {
 		mc.RTPTimeout = -1

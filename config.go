@@ -118,7 +118,6 @@ type uiConfig struct {
 type audioConfig struct {
 	Input        string   `toml:"input"`  // "" = system default
 	Output       string   `toml:"output"` // "" = system default
-	Ring         string   `toml:"ring"`   // "" = same as Output
 	RingTone     string   `toml:"ring_tone"`
 	Codecs       []string `toml:"codecs"`        // canonical names, preference order
 	Record       bool     `toml:"record"`        // record every call (off: recording is opt-in)

@@ -6,7 +6,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,16 +211,79 @@ var _ ui.Store = (*bookStore)(nil)
 func (s *bookStore) Contacts() ([]ui.Contact, error) {
 	var out []ui.Contact
 	for _, c := range s.book.All() {
-		out = append(out, ui.Contact{ID: c.ID, Name: c.DisplayName(), URI: c.URI, Favorite: c.Favorite})
+		out = append(out, ui.Contact{ID: c.ID, Name: c.Name, URI: c.URI, Numbers: c.Numbers, Note: c.Note, Favorite: c.Favorite})
 	}
 	return out, nil
+}
+
+// AddContact adds a contact made in the TUI and saves the file.
+func (s *bookStore) AddContact(c ui.Contact) (ui.Contact, error) {
+	got, err := s.book.Add(contacts.Contact{Name: c.Name, URI: c.URI, Numbers: c.Numbers, Note: c.Note, Favorite: c.Favorite})
+	if err != nil {
+		return ui.Contact{}, err
+	}
+	if err := s.save(); err != nil {
+		return ui.Contact{}, err
+	}
+	return ui.Contact{ID: got.ID, Name: got.Name, URI: got.URI, Numbers: got.Numbers, Note: got.Note, Favorite: got.Favorite}, nil
+}
+
+// UpdateContact replaces the fields the TUI edits, keeping the others
+// (tags, unknown keys of the file), and saves the file.
+func (s *bookStore) UpdateContact(c ui.Contact) error {
+	old, ok := s.book.Get(c.ID)
+	if !ok {
+		return contacts.ErrNotFound
+	}
+	old.Name, old.URI, old.Numbers, old.Note, old.Favorite = c.Name, c.URI, c.Numbers, c.Note, c.Favorite
+	if err := s.book.Update(old); err != nil {
+		return err
+	}
+	return s.save()
+}
+
+// ImportVCard adds the cards of a vCard file ("~/" is the home directory);
+// the warnings are the reader's, then one per card the book refused (a
+// duplicate address, say).
+func (s *bookStore) ImportVCard(path string) (int, []string, error) {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, rest)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	cs, warns, err := contacts.ImportVCard(f)
+	if err != nil {
+		return 0, nil, err
+	}
+	var out []string
+	for _, w := range warns {
+		out = append(out, w.String())
+	}
+	added, errs := s.book.Import(cs)
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	if len(added) > 0 {
+		if err := s.save(); err != nil {
+			return len(added), out, err
+		}
+	}
+	return len(added), out, nil
 }
 
 func (s *bookStore) save() error {
 	if s.bookPath == "" {
 		return nil
 	}
-	return s.book.Save(s.bookPath)
+	if err := s.book.Save(s.bookPath); err != nil {
+		return fmt.Errorf("save contacts: %w", err)
+	}
+	return nil
 }
 
 func (s *bookStore) SetFavorite(id string, on bool) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/teaphone/teaphone/contacts"
 	"github.com/teaphone/teaphone/contacts/history"
 	"github.com/teaphone/teaphone/ua"
+	"github.com/teaphone/teaphone/ui"
 	"github.com/teaphone/teaphone/ui/chat"
 )
 
@@ -135,5 +137,47 @@ func TestEngineConfigMapping(t *testing.T) {
 	}
 	if uc.UserAgent != "teaphone/"+buildVersion() {
 		t.Errorf("user agent %q, want teaphone/%s", uc.UserAgent, buildVersion())
+	}
+}
+
+func TestBookStoreEdits(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "contacts.toml")
+	s := &bookStore{book: contacts.NewBook(), bookPath: path}
+	added, err := s.AddContact(ui.Contact{Name: "Bob", URI: "sip:bob@example.com", Favorite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContact(ui.Contact{Name: "Bob again", URI: "sip:bob@example.com"}); err == nil {
+		t.Error("a second contact with the same address was accepted")
+	}
+	added.Name = "Robert"
+	if err := s.UpdateContact(added); err != nil {
+		t.Fatal(err)
+	}
+	reloaded, err := contacts.Load(path)
+	if err != nil {
+		t.Fatalf("the saved file does not load: %v", err)
+	}
+	if all := reloaded.All(); len(all) != 1 || all[0].Name != "Robert" || !all[0].Favorite {
+		t.Errorf("saved contacts = %+v, want Robert, favourite", all)
+	}
+	vcf := filepath.Join(dir, "cards.vcf")
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carol\r\nTEL;TYPE=cell:+15550100\r\nEND:VCARD\r\n"
+	if err := os.WriteFile(vcf, []byte(card), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, warns, err := s.ImportVCard(vcf)
+	if err != nil || n != 1 {
+		t.Errorf("ImportVCard = %d, %v, %v; want 1 contact", n, warns, err)
+	}
+	if _, _, err := s.ImportVCard(filepath.Join(dir, "missing.vcf")); err == nil {
+		t.Error("importing a missing file succeeded")
+	}
+	if err := s.DeleteContact(added.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := s.Contacts(); len(cs) != 1 || cs[0].Name != "Carol" {
+		t.Errorf("contacts after delete = %+v, want only Carol", cs)
 	}
 }

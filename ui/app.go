@@ -8,8 +8,15 @@
 // re-arming tea.Cmd. Every engine call runs inside a tea.Cmd. The address book
 // and history come through the Store interface (main adapts contacts/).
 //
-// Imports: ua (types only), contacts (URI normalization), the components,
-// bubbletea/bubbles/lipgloss. Never media or sipcore.
+// Contacts are edited in place: a modal form (ui/contactform) adds and edits
+// them, a yes/no question (ui/prompt) confirms deletes, and a one-line prompt
+// takes the path of a vCard file to import. The root keeps the presence
+// subscriptions in step with the favourites after every change. Mouse events
+// are hit-tested against the rectangles layout records (geometry) and reach
+// components with coordinates relative to them.
+//
+// Imports: ua (types only), contacts (URI normalization and validation), the
+// components, bubbletea/bubbles/lipgloss. Never media or sipcore.
 package ui
 
 import (
@@ -23,14 +30,17 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/teaphone/teaphone/contacts"
 	"github.com/teaphone/teaphone/ua"
 	"github.com/teaphone/teaphone/ui/buddies"
 	"github.com/teaphone/teaphone/ui/calls"
 	"github.com/teaphone/teaphone/ui/chat"
+	"github.com/teaphone/teaphone/ui/contactform"
 	"github.com/teaphone/teaphone/ui/dialer"
 	"github.com/teaphone/teaphone/ui/history"
+	"github.com/teaphone/teaphone/ui/prompt"
 	"github.com/teaphone/teaphone/ui/theme"
 	"github.com/teaphone/teaphone/ui/trace"
 )
@@ -50,17 +60,28 @@ type Engine interface {
 	Events() <-chan ua.Event
 }
 
-// Contact is an address-book entry as the TUI shows it.
+// Contact is an address-book entry as the TUI shows and edits it.
 type Contact struct {
-	ID, Name, URI string
-	Favorite      bool
+	ID, Name, URI string   // Name may be empty (the URI is shown)
+	Numbers       []string // extra addresses: tel:/sip: URIs or numbers
+	Note          string
+	Favorite      bool // a buddy: the TUI subscribes to its presence
 }
 
 // Store is the address book and history.
 type Store interface {
 	Contacts() ([]Contact, error)
+	// AddContact stores a new contact (c.ID is "") and returns it with its
+	// ID; UpdateContact replaces the contact with c.ID. Both fail on an
+	// invalid address or one that belongs to another contact, and save the
+	// contacts file when there is one.
+	AddContact(c Contact) (Contact, error)
+	UpdateContact(c Contact) error
 	SetFavorite(id string, on bool) error
 	DeleteContact(id string) error
+	// ImportVCard adds the contacts of the vCard file at path, returning
+	// how many were added and one warning per skipped card or property.
+	ImportVCard(path string) (added int, warnings []string, err error)
 	// History returns calls, newest first, matching query ("" for all).
 	History(query string) ([]history.Entry, error)
 	// Conversation returns the messages exchanged with peer, oldest first.
@@ -87,6 +108,36 @@ const (
 )
 
 type tab int
+
+// dialogKind is the modal dialog over the screen, if any.
+type dialogKind int
+
+const (
+	dlgNone dialogKind = iota
+	dlgForm
+	dlgConfirm
+	dlgImport
+)
+
+// Prompt IDs.
+const (
+	promptImport  = "import"
+	confirmDelete = "delete:" // + contact ID
+)
+
+// rect is a screen area in cells.
+type rect struct{ x, y, w, h int }
+
+func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
+
+// geometry is where layout put things; View draws with it and mouse events
+// are hit-tested against it, so the two never disagree.
+type geometry struct {
+	left, right, body int  // widths of the two panes; height of the panes' row
+	tabsY             int  // the tabs line: " Contacts" label, then the tabs from x = left
+	buddies           rect // the buddy list inside its border
+	inner             rect // the right pane inside its border: dialer, a spacer, content
+}
 
 const (
 	tabCalls tab = iota
@@ -124,10 +175,15 @@ type App struct {
 	traceLog []trace.Message
 	history  []history.Entry
 	modal    string // ID of the incoming call the modal shows, "" when none
-	status   string
-	statusAt time.Time
-	ticking  bool
-	closed   bool
+	dialog   dialogKind
+	// subscribed maps the normalized URI of every favourite whose presence
+	// we asked for to the URI as written.
+	subscribed map[string]string
+	geo        geometry
+	status     string
+	statusAt   time.Time
+	ticking    bool
+	closed     bool
 
 	buddies buddies.Model
 	dialer  dialer.Model
@@ -135,6 +191,9 @@ type App struct {
 	chatP   chat.Model
 	histP   history.Model
 	traceP  trace.Model
+	form    contactform.Model
+	confirm prompt.Confirm
+	input   prompt.Input
 	help    help.Model
 }
 
@@ -178,8 +237,14 @@ func New(engine Engine, store Store, opts Options) App {
 		chatP:    chat.New(chat.DefaultStyles(t)),
 		histP:    history.New(history.DefaultStyles(t)),
 		traceP:   trace.New(trace.DefaultStyles(t)),
+		form:     contactform.New(contactform.DefaultStyles(t)),
+		confirm:  prompt.NewConfirm(prompt.DefaultStyles(t)),
+		input:    prompt.NewInput(prompt.DefaultStyles(t)),
 		help:     help.New(),
+
+		subscribed: map[string]string{},
 	}
+	a.form.Validate = contacts.ValidateURI
 	a.chatP.SetLocation(opts.Location)
 	a.histP.SetLocation(opts.Location)
 	a.traceP.SetLocation(opts.Location)
@@ -210,6 +275,22 @@ type (
 		line     chat.Line
 	}
 	dropEndedMsg struct{ id string }
+	// Results of store calls made for the contact dialogs.
+	formErrMsg      struct{ err error }
+	contactSavedMsg struct {
+		contacts []Contact
+		name     string
+		err      error // reading the contacts back failed
+	}
+	importedMsg struct {
+		added    int
+		warnings []string
+		contacts []Contact
+	}
+	subFailedMsg struct {
+		key, what string
+		err       error
+	}
 )
 
 func waitForEvent(ch <-chan ua.Event) tea.Cmd {
@@ -275,9 +356,11 @@ func (a App) engineCmd(what string, f func(ctx context.Context) error) tea.Cmd {
 
 func tick() tea.Cmd { return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) }) }
 
-// textFocused reports whether a text field has the keyboard.
+// textFocused reports whether a text field (or a dialog) has the keyboard.
 func (a App) textFocused() bool {
 	switch {
+	case a.dialog != dlgNone:
+		return true
 	case a.focus == paneDialer:
 		return true
 	case a.focus == paneBuddies:
@@ -299,6 +382,8 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case tea.KeyMsg:
 		return a.key(msg)
+	case tea.MouseMsg:
+		return a.mouse(msg)
 	case engineEventMsg:
 		cmd := a.apply(msg.ev)
 		return a, tea.Batch(cmd, waitForEvent(a.engine.Events()))
@@ -316,10 +401,7 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.status, a.statusAt = msg.text, a.opts.Now()
 		return a, nil
 	case contactsMsg:
-		a.contacts = msg
-		a.refreshBuddies()
-		a.refreshDialer()
-		return a, a.subscribeFavorites()
+		return a, a.setContacts(msg)
 	case historyMsg:
 		a.history = msg
 		a.histP.SetNow(a.opts.Now())
@@ -363,34 +445,84 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case history.SearchMsg:
 		return a, a.loadHistory(msg.Query)
 	case buddies.FavoriteMsg:
-		st := a.store
 		id, on := msg.ID, msg.On
-		return a, func() tea.Msg {
-			if err := st.SetFavorite(id, on); err != nil {
-				return statusMsg{"favourite: " + err.Error()}
-			}
-			cs, err := st.Contacts()
-			if err != nil {
-				return statusMsg{"contacts: " + err.Error()}
-			}
-			return contactsMsg(cs)
+		return a, a.storeCmd("favourite", func(st Store) error { return st.SetFavorite(id, on) })
+	case subFailedMsg:
+		if a.subscribed[msg.key] != "" && msg.what == "subscribe" {
+			delete(a.subscribed, msg.key) // the next change of favourites retries
 		}
-	case buddies.DeleteMsg:
-		st := a.store
-		id := msg.ID
-		return a, func() tea.Msg {
-			if err := st.DeleteContact(id); err != nil {
-				return statusMsg{"delete: " + err.Error()}
-			}
-			cs, err := st.Contacts()
-			if err != nil {
-				return statusMsg{"contacts: " + err.Error()}
-			}
-			return contactsMsg(cs)
-		}
-	case buddies.AddMsg, buddies.EditMsg:
-		a.status, a.statusAt = "editing contacts from the TUI is not available yet: edit contacts.toml", a.opts.Now()
+		a.status, a.statusAt = msg.what+" "+msg.key+": "+msg.err.Error(), a.opts.Now()
 		return a, nil
+
+	// The contact dialogs.
+	case buddies.AddMsg:
+		a.dialog = dlgForm
+		return a, a.form.Open(contactform.Contact{})
+	case buddies.EditMsg:
+		c, ok := a.contactByID(msg.ID)
+		if !ok {
+			return a, nil
+		}
+		a.dialog = dlgForm
+		return a, a.form.Open(contactform.Contact{ID: c.ID, Name: c.Name, URI: c.URI,
+			Numbers: append([]string(nil), c.Numbers...), Note: c.Note, Favorite: c.Favorite})
+	case contactform.CancelMsg:
+		a.dialog = dlgNone
+		return a, nil
+	case contactform.SaveMsg:
+		return a, a.saveContact(msg.Contact)
+	case formErrMsg:
+		if a.dialog == dlgForm {
+			a.form.SetError(msg.err.Error())
+		}
+		return a, nil
+	case contactSavedMsg:
+		if a.dialog == dlgForm {
+			a.dialog = dlgNone
+		}
+		if msg.err != nil {
+			a.status, a.statusAt = "contacts: "+msg.err.Error(), a.opts.Now()
+			return a, nil
+		}
+		a.status, a.statusAt = "saved "+msg.name, a.opts.Now()
+		return a, a.setContacts(msg.contacts)
+	case buddies.DeleteMsg:
+		c, ok := a.contactByID(msg.ID)
+		if !ok {
+			return a, nil
+		}
+		q := "Delete " + c.Name + " (" + c.URI + ")?"
+		if c.Name == "" {
+			q = "Delete " + c.URI + "?"
+		}
+		a.confirm.Open(confirmDelete+c.ID, q)
+		a.dialog = dlgConfirm
+		return a, nil
+	case prompt.ConfirmMsg:
+		a.dialog = dlgNone
+		if id, ok := strings.CutPrefix(msg.ID, confirmDelete); ok && msg.Yes {
+			return a, a.storeCmd("delete", func(st Store) error { return st.DeleteContact(id) })
+		}
+		return a, nil
+	case buddies.ImportMsg:
+		a.dialog = dlgImport
+		return a, a.input.Open(promptImport, "Import contacts from a vCard file", "path to a .vcf file")
+	case prompt.CancelMsg:
+		a.dialog = dlgNone
+		return a, nil
+	case prompt.SubmitMsg:
+		a.dialog = dlgNone
+		if msg.ID == promptImport {
+			return a, a.importVCard(msg.Value)
+		}
+		return a, nil
+	case importedMsg:
+		st := fmt.Sprintf("imported %d %s", msg.added, plural(msg.added, "contact", "contacts"))
+		if n := len(msg.warnings); n > 0 {
+			st += fmt.Sprintf(" (%d %s): %s", n, plural(n, "warning", "warnings"), msg.warnings[0])
+		}
+		a.status, a.statusAt = st, a.opts.Now()
+		return a, a.setContacts(msg.contacts)
 	case chat.SendMsg:
 		return a, a.sendMessage(msg.Peer, msg.Body)
 	case calls.AnswerMsg:
@@ -415,6 +547,11 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a App) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch {
+	case a.dialog == dlgForm:
+		a.form, cmd = a.form.Update(msg)
+	case a.dialog == dlgImport:
+		a.input, cmd = a.input.Update(msg)
+	case a.dialog != dlgNone:
 	case a.focus == paneDialer:
 		a.dialer, cmd = a.dialer.Update(msg)
 	case a.focus == paneMain && a.tab == tabChat:
@@ -462,17 +599,134 @@ func (a App) sendMessage(peer, body string) tea.Cmd {
 	}
 }
 
-func (a App) subscribeFavorites() tea.Cmd {
-	var cmds []tea.Cmd
-	for _, c := range a.contacts {
-		if c.Favorite {
-			uri := c.URI
-			cmds = append(cmds, a.engineCmd("subscribe "+uri, func(ctx context.Context) error {
-				return a.engine.Subscribe(ctx, "", uri)
-			}))
+// setContacts shows a new address book and brings the presence
+// subscriptions in line with its favourites.
+func (a *App) setContacts(cs []Contact) tea.Cmd {
+	a.contacts = cs
+	cmd := a.syncSubscriptions()
+	a.refreshBuddies()
+	a.refreshDialer()
+	return cmd
+}
+
+// syncSubscriptions subscribes to the presence of every favourite not yet
+// subscribed (in address-book order) and unsubscribes from every URI that is
+// no longer a favourite's (RFC 6665 §4.1.2.3: a SUBSCRIBE with Expires 0,
+// which the engine sends), forgetting its presence.
+func (a *App) syncSubscriptions() tea.Cmd {
+	eng, timeout := a.engine, a.opts.CmdTimeout
+	call := func(key, what string, f func(ctx context.Context) error) tea.Cmd {
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := f(ctx); err != nil {
+				return subFailedMsg{key: key, what: what, err: err}
+			}
+			return nil
 		}
 	}
+	var cmds []tea.Cmd
+	want := map[string]bool{}
+	for _, c := range a.contacts {
+		key := normURI(c.URI)
+		if !c.Favorite || want[key] {
+			continue
+		}
+		want[key] = true
+		if _, ok := a.subscribed[key]; ok {
+			continue
+		}
+		uri := c.URI
+		if n, err := dialer.Normalize(uri); err == nil {
+			uri = n // user@host → sip:user@host
+		}
+		a.subscribed[key] = uri
+		cmds = append(cmds, call(key, "subscribe", func(ctx context.Context) error { return eng.Subscribe(ctx, "", uri) }))
+	}
+	var gone []string
+	for key := range a.subscribed {
+		if !want[key] {
+			gone = append(gone, key)
+		}
+	}
+	sort.Strings(gone)
+	for _, key := range gone {
+		uri := a.subscribed[key]
+		delete(a.subscribed, key)
+		delete(a.presence, key)
+		cmds = append(cmds, call(key, "unsubscribe", func(ctx context.Context) error { return eng.Unsubscribe(ctx, uri) }))
+	}
 	return tea.Batch(cmds...)
+}
+
+func (a App) contactByID(id string) (Contact, bool) {
+	for _, c := range a.contacts {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Contact{}, false
+}
+
+// storeCmd runs a change to the address book and reads the book back.
+func (a App) storeCmd(what string, f func(Store) error) tea.Cmd {
+	st := a.store
+	return func() tea.Msg {
+		if err := f(st); err != nil {
+			return statusMsg{what + ": " + err.Error()}
+		}
+		cs, err := st.Contacts()
+		if err != nil {
+			return statusMsg{"contacts: " + err.Error()}
+		}
+		return contactsMsg(cs)
+	}
+}
+
+// saveContact adds or updates the form's contact; the form stays open with
+// the store's error when it refuses.
+func (a App) saveContact(fc contactform.Contact) tea.Cmd {
+	st := a.store
+	c := Contact{ID: fc.ID, Name: fc.Name, URI: fc.URI, Numbers: fc.Numbers, Note: fc.Note, Favorite: fc.Favorite}
+	return func() tea.Msg {
+		var err error
+		if c.ID == "" {
+			_, err = st.AddContact(c)
+		} else {
+			err = st.UpdateContact(c)
+		}
+		if err != nil {
+			return formErrMsg{err}
+		}
+		name := c.Name
+		if name == "" {
+			name = c.URI
+		}
+		cs, err := st.Contacts()
+		return contactSavedMsg{contacts: cs, name: name, err: err}
+	}
+}
+
+func (a App) importVCard(path string) tea.Cmd {
+	st := a.store
+	return func() tea.Msg {
+		n, warnings, err := st.ImportVCard(path)
+		if err != nil {
+			return statusMsg{"import: " + err.Error()}
+		}
+		cs, err := st.Contacts()
+		if err != nil {
+			return statusMsg{"contacts: " + err.Error()}
+		}
+		return importedMsg{added: n, warnings: warnings, contacts: cs}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // key handles a key press: the modal first, then global keys unless a text
@@ -497,6 +751,19 @@ func (a App) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return a, nil
 		}
 		return a, nil
+	}
+	// A dialog has every key: typing in it never reaches global keys.
+	var cmd tea.Cmd
+	switch a.dialog {
+	case dlgForm:
+		a.form, cmd = a.form.Update(k)
+		return a, cmd
+	case dlgConfirm:
+		a.confirm, cmd = a.confirm.Update(k)
+		return a, cmd
+	case dlgImport:
+		a.input, cmd = a.input.Update(k)
+		return a, cmd
 	}
 	if a.showHelp {
 		a.showHelp = false
@@ -525,23 +792,15 @@ func (a App) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(k, a.KeyMap.Dialer) && !a.textFocused():
 			return a, a.setFocus(paneDialer)
 		case key.Matches(k, a.KeyMap.TabCalls):
-			a.tab, a.focus = tabCalls, paneMain
-			return a, nil
+			return a, a.switchTab(tabCalls)
 		case key.Matches(k, a.KeyMap.TabChat):
-			a.tab, a.focus = tabChat, paneMain
-			a.refreshChat()
-			a.refreshBuddies()
-			return a, a.chatP.Focus()
+			return a, a.switchTab(tabChat)
 		case key.Matches(k, a.KeyMap.TabHistory):
-			a.tab, a.focus = tabHistory, paneMain
-			return a, nil
+			return a, a.switchTab(tabHistory)
 		case key.Matches(k, a.KeyMap.TabTrace):
-			a.tab, a.focus = tabTrace, paneMain
-			a.traceP.SetMessages(a.traceLog)
-			return a, nil
+			return a, a.switchTab(tabTrace)
 		}
 	}
-	var cmd tea.Cmd
 	switch a.focus {
 	case paneBuddies:
 		a.buddies, cmd = a.buddies.Update(k)
@@ -563,6 +822,97 @@ func (a App) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return a, cmd
+}
+
+// switchTab shows tab t and gives it the focus.
+func (a *App) switchTab(t tab) tea.Cmd {
+	a.tab, a.focus = t, paneMain
+	a.dialer.Blur()
+	switch t {
+	case tabChat:
+		a.refreshChat()
+		a.refreshBuddies()
+		return a.chatP.Focus()
+	case tabTrace:
+		a.traceP.SetMessages(a.traceLog)
+	}
+	return nil
+}
+
+// mouse handles clicks and the wheel (tea.WithMouseCellMotion): a click on
+// a tab switches to it, on the " Contacts" label or the list focuses the
+// list (and selects or calls a contact), on the dialer line focuses the
+// dialer, on the content focuses it and selects the row clicked; the wheel
+// scrolls the list under the pointer without moving the focus. Dialogs,
+// the help overlay and the incoming-call modal take no mouse input.
+func (a App) mouse(ms tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if a.modal != "" || a.showHelp || a.dialog != dlgNone || a.width < 60 || a.height < 16 {
+		return a, nil
+	}
+	wheel := ms.Button == tea.MouseButtonWheelUp || ms.Button == tea.MouseButtonWheelDown
+	if ms.Action != tea.MouseActionPress || !(wheel || ms.Button == tea.MouseButtonLeft) {
+		return a, nil
+	}
+	g := a.geo
+	local := func(r rect) tea.MouseMsg {
+		l := ms
+		l.X, l.Y = ms.X-r.x, ms.Y-r.y
+		return l
+	}
+	var cmd, focus tea.Cmd
+	switch {
+	case ms.Y == g.tabsY && !wheel:
+		if ms.X < g.left {
+			return a, a.setFocus(paneBuddies)
+		}
+		if t, ok := a.tabAt(ms.X); ok {
+			return a, a.switchTab(t)
+		}
+	case g.buddies.contains(ms.X, ms.Y):
+		l := local(g.buddies)
+		if !wheel && a.focus != paneBuddies {
+			focus = a.setFocus(paneBuddies)
+			if i := a.buddies.IndexAt(l.Y); i >= 0 && a.buddies.Shown()[i].ID == a.buddies.SelectedID() {
+				return a, focus // the first click on an unfocused list never calls
+			}
+		}
+		a.buddies, cmd = a.buddies.Update(l)
+	case g.inner.contains(ms.X, ms.Y):
+		top := a.contentTop()
+		switch {
+		case ms.Y < top-1:
+			if !wheel && a.focus != paneDialer {
+				focus = a.setFocus(paneDialer)
+			}
+		case ms.Y >= top:
+			l := local(rect{x: g.inner.x, y: top})
+			if !wheel && a.focus != paneMain {
+				focus = a.setFocus(paneMain)
+			}
+			switch a.tab {
+			case tabCalls:
+				a.callsP, cmd = a.callsP.Update(l)
+			case tabChat:
+				a.chatP, cmd = a.chatP.Update(l)
+			case tabHistory:
+				a.histP, cmd = a.histP.Update(l)
+			case tabTrace:
+				a.traceP, cmd = a.traceP.Update(l)
+			}
+		}
+	}
+	return a, tea.Batch(focus, cmd)
+}
+
+// contentTop is the screen row where the current tab's content starts: below
+// the dialer (one line, more while it has focus and lists matches) and a
+// spacer.
+func (a App) contentTop() int {
+	n := 1
+	if a.focus == paneDialer {
+		n = lipgloss.Height(a.dialer.View())
+	}
+	return a.geo.inner.y + n + 1
 }
 
 func (a *App) setFocus(p pane) tea.Cmd {
@@ -763,7 +1113,11 @@ func buddyStatus(p ua.Presence) buddies.Status {
 func (a *App) refreshDialer() {
 	var cands []dialer.Candidate
 	for _, c := range a.contacts {
-		cands = append(cands, dialer.Candidate{Label: c.Name, URI: c.URI})
+		label := c.Name
+		if label == "" {
+			label = c.URI
+		}
+		cands = append(cands, dialer.Candidate{Label: label, URI: c.URI})
 	}
 	for _, h := range a.history {
 		label := h.Name
@@ -833,12 +1187,20 @@ func reasonText(code int, reason string) string {
 // leftWidth is the contacts pane's width for a terminal w columns wide.
 func leftWidth(w int) int { return min(max(w/3, 24), 40) }
 
-// layout gives each component its size.
+// layout gives each component its size and records where everything is
+// drawn (geometry), for View and for hit-testing mouse events.
 func (a *App) layout() {
 	w, h := a.width, a.height
 	left := leftWidth(w)
 	right := max(w-left, 20)
 	body := max(h-4, 3) // header, tabs line, status, help
+	// Rows: 0 header, 1 tabs, 2 top borders, 3… pane contents.
+	a.geo = geometry{left: left, right: right, body: body, tabsY: 1,
+		buddies: rect{x: 1, y: 3, w: left - 2, h: body - 2},
+		inner:   rect{x: left + 1, y: 3, w: right - 2, h: body - 2}}
+	a.form.SetWidth(min(72, w-4))
+	a.confirm.SetWidth(min(60, w-4))
+	a.input.SetWidth(min(72, w-4))
 	a.buddies.SetSize(left-2, body-2)
 	a.dialer.SetSize(right-2, 1)
 	inner := max(body-2-2, 1) // borders, dialer line, a spacer
@@ -858,9 +1220,7 @@ func (a App) View() string {
 		return "teaphone needs a terminal of at least 60×16 (this one is " + fmt.Sprintf("%d×%d", a.width, a.height) + ")"
 	}
 	header := a.headerView()
-	left := leftWidth(a.width)
-	right := a.width - left
-	body := a.height - 4
+	left, right, body := a.geo.left, a.geo.right, a.geo.body
 
 	lp := a.th.Pane(a.focus == paneBuddies).Width(left - 2).Height(body - 2)
 	leftView := lp.Render(lipgloss.NewStyle().MaxHeight(body - 2).Render(a.buddies.View()))
@@ -892,7 +1252,43 @@ func (a App) View() string {
 	if a.modal != "" {
 		return a.overlay(a.modalView())
 	}
-	return lipgloss.NewStyle().MaxHeight(a.height).Render(screen)
+	screen = lipgloss.NewStyle().MaxHeight(a.height).Render(screen)
+	switch a.dialog {
+	case dlgForm:
+		screen = overlayOn(screen, a.form.View(), a.width, a.height)
+	case dlgConfirm:
+		screen = overlayOn(screen, a.confirm.View(), a.width, a.height)
+	case dlgImport:
+		screen = overlayOn(screen, a.input.View(), a.width, a.height)
+	}
+	return screen
+}
+
+// overlayOn draws box centred over screen (width×height cells), keeping the
+// screen visible around it.
+func overlayOn(screen, box string, width, height int) string {
+	bg := strings.Split(screen, "\n")
+	for len(bg) < height {
+		bg = append(bg, "")
+	}
+	fg := strings.Split(box, "\n")
+	fw := lipgloss.Width(box)
+	x0, y0 := max((width-fw)/2, 0), max((height-len(fg))/2, 0)
+	for i, line := range fg {
+		y := y0 + i
+		if y >= len(bg) {
+			break
+		}
+		left := ansi.Truncate(bg[y], x0, "")
+		if lw := ansi.StringWidth(left); lw < x0 {
+			left += strings.Repeat(" ", x0-lw)
+		}
+		if lw := ansi.StringWidth(line); lw < fw {
+			line += strings.Repeat(" ", fw-lw)
+		}
+		bg[y] = left + ansi.ResetStyle + line + ansi.ResetStyle + ansi.TruncateLeft(bg[y], x0+fw, "")
+	}
+	return strings.Join(bg, "\n")
 }
 
 func (a App) headerView() string {
@@ -938,6 +1334,37 @@ func (a App) headerView() string {
 
 func (a App) tabsView(left int) string {
 	var parts []string
+	for i, label := range a.tabLabels() {
+		if tab(i) == a.tab {
+			parts = append(parts, a.styles.tabActive.Render(label))
+		} else {
+			parts = append(parts, a.styles.tab.Render(label))
+		}
+	}
+	contactsLabel := " Contacts"
+	if a.focus == paneBuddies {
+		contactsLabel = a.styles.tabActive.Render("[Contacts]")
+	}
+	return lipgloss.NewStyle().Width(left).Render(contactsLabel) + strings.Join(parts, " ")
+}
+
+// tabAt is the tab drawn at column x of the tabs line.
+func (a App) tabAt(x int) (tab, bool) {
+	pos := a.geo.left
+	for i, label := range a.tabLabels() {
+		w := lipgloss.Width(label)
+		if x >= pos && x < pos+w {
+			return tab(i), true
+		}
+		pos += w + 1
+	}
+	return 0, false
+}
+
+// tabLabels are the tabs as drawn (unstyled), with their badges: the
+// current one in brackets, the others padded to the same width.
+func (a App) tabLabels() []string {
+	var out []string
 	for i, name := range tabNames {
 		label := name
 		switch tab(i) {
@@ -955,16 +1382,12 @@ func (a App) tabsView(left int) string {
 			}
 		}
 		if tab(i) == a.tab {
-			parts = append(parts, a.styles.tabActive.Render("["+label+"]"))
+			out = append(out, "["+label+"]")
 		} else {
-			parts = append(parts, a.styles.tab.Render(" "+label+" "))
+			out = append(out, " "+label+" ")
 		}
 	}
-	contactsLabel := " Contacts"
-	if a.focus == paneBuddies {
-		contactsLabel = a.styles.tabActive.Render("[Contacts]")
-	}
-	return lipgloss.NewStyle().Width(left).Render(contactsLabel) + strings.Join(parts, " ")
+	return out
 }
 
 func (a App) totalUnread() int {
@@ -983,6 +1406,14 @@ func (a App) statusView() string {
 }
 
 func (a App) focusedKeys() ([]key.Binding, [][]key.Binding) {
+	switch a.dialog {
+	case dlgForm:
+		return a.form.ShortHelp(), a.form.FullHelp()
+	case dlgConfirm:
+		return a.confirm.ShortHelp(), a.confirm.FullHelp()
+	case dlgImport:
+		return a.input.ShortHelp(), a.input.FullHelp()
+	}
 	switch a.focus {
 	case paneBuddies:
 		return a.buddies.ShortHelp(), a.buddies.FullHelp()
@@ -1003,7 +1434,10 @@ func (a App) focusedKeys() ([]key.Binding, [][]key.Binding) {
 func (a App) helpView() string {
 	short, _ := a.focusedKeys()
 	globals := []key.Binding{a.KeyMap.NextPane, a.KeyMap.Dialer, a.KeyMap.Help, a.KeyMap.Quit}
-	if a.textFocused() {
+	switch {
+	case a.dialog != dlgNone:
+		globals = []key.Binding{a.KeyMap.ForceQuit}
+	case a.textFocused():
 		globals = []key.Binding{a.KeyMap.NextPane, a.KeyMap.ForceQuit}
 	}
 	return a.help.ShortHelpView(append(short, globals...))

@@ -65,14 +65,101 @@ func (f *fakeEngine) Subscribe(_ context.Context, acc, uri string) error {
 	f.rec("subscribe %s", uri)
 	return nil
 }
-func (f *fakeEngine) Unsubscribe(_ context.Context, uri string) error { return nil }
-func (f *fakeEngine) Events() <-chan ua.Event                         { return f.events }
+func (f *fakeEngine) Unsubscribe(_ context.Context, uri string) error {
+	f.rec("unsubscribe %s", uri)
+	return nil
+}
+func (f *fakeEngine) Events() <-chan ua.Event { return f.events }
 
-type fakeStore struct{ contacts []Contact }
+// fakeStore is an in-memory address book that logs every change.
+type fakeStore struct {
+	mu       sync.Mutex
+	contacts []Contact
+	log      []string
+	nextID   int
+	addErr   error // AddContact fails with it when set
+	// What ImportVCard adds and returns.
+	importNames    []string
+	importWarnings []string
+}
 
-func (s *fakeStore) Contacts() ([]Contact, error)         { return s.contacts, nil }
-func (s *fakeStore) SetFavorite(id string, on bool) error { return nil }
-func (s *fakeStore) DeleteContact(id string) error        { return nil }
+func (s *fakeStore) rec(format string, a ...any) { s.log = append(s.log, fmt.Sprintf(format, a...)) }
+
+func (s *fakeStore) changes() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.log, "; ")
+}
+
+func (s *fakeStore) Contacts() ([]Contact, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Contact(nil), s.contacts...), nil
+}
+
+func (s *fakeStore) find(id string) int {
+	for i, c := range s.contacts {
+		if c.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *fakeStore) AddContact(c Contact) (Contact, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addErr != nil {
+		return Contact{}, s.addErr
+	}
+	s.nextID++
+	c.ID = fmt.Sprintf("n%d", s.nextID)
+	s.rec("add %s %s %v %q fav=%v", c.Name, c.URI, c.Numbers, c.Note, c.Favorite)
+	s.contacts = append(s.contacts, c)
+	return c, nil
+}
+
+func (s *fakeStore) UpdateContact(c Contact) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.find(c.ID)
+	if i < 0 {
+		return fmt.Errorf("no contact %s", c.ID)
+	}
+	s.rec("update %s %s %s fav=%v", c.ID, c.Name, c.URI, c.Favorite)
+	s.contacts[i] = c
+	return nil
+}
+
+func (s *fakeStore) SetFavorite(id string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec("favourite %s %v", id, on)
+	if i := s.find(id); i >= 0 {
+		s.contacts[i].Favorite = on
+	}
+	return nil
+}
+
+func (s *fakeStore) DeleteContact(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec("delete %s", id)
+	if i := s.find(id); i >= 0 {
+		s.contacts = append(s.contacts[:i], s.contacts[i+1:]...)
+	}
+	return nil
+}
+
+func (s *fakeStore) ImportVCard(path string) (int, []string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec("import %s", path)
+	for i, n := range s.importNames {
+		s.contacts = append(s.contacts, Contact{ID: fmt.Sprintf("v%d", i), Name: n, URI: "sip:" + strings.ToLower(n) + "@example.com"})
+	}
+	return len(s.importNames), s.importWarnings, nil
+}
 func (s *fakeStore) History(q string) ([]history.Entry, error) {
 	return []history.Entry{{ID: "h1", Name: "Bob", URI: "sip:bob@example.com", Incoming: true, At: t0.Add(-time.Hour), Result: "missed"}}, nil
 }
@@ -82,20 +169,22 @@ func (s *fakeStore) Conversation(peer string) ([]chat.Line, error) { return nil,
 // commands and feeds their messages back, except engine-event reads and
 // ticks, which the test supplies itself.
 type harness struct {
-	t   *testing.T
-	app App
-	eng *fakeEngine
-	now time.Time
+	t     *testing.T
+	app   App
+	eng   *fakeEngine
+	store *fakeStore
+	now   time.Time
+	quit  bool // a command returned tea.Quit
 }
 
 func newHarness(t *testing.T, w, h int) *harness {
 	hs := &harness{t: t, eng: &fakeEngine{events: make(chan ua.Event)}, now: t0}
-	store := &fakeStore{contacts: []Contact{
+	hs.store = &fakeStore{contacts: []Contact{
 		{ID: "1", Name: "Echo", URI: "sip:echo@127.0.0.1", Favorite: true},
 		{ID: "2", Name: "Alice", URI: "sip:alice@127.0.0.1", Favorite: true},
 		{ID: "3", Name: "Bob", URI: "sip:bob@example.com"},
 	}}
-	hs.app = New(hs.eng, store, Options{Theme: theme.Plain(), Accounts: []string{"demo"},
+	hs.app = New(hs.eng, hs.store, Options{Theme: theme.Plain(), Accounts: []string{"demo"},
 		Now: func() time.Time { return hs.now }, Location: time.UTC})
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.run(hs.app.loadContacts())
@@ -130,6 +219,8 @@ func (h *harness) run(cmd tea.Cmd) {
 func (h *harness) dispatch(msg tea.Msg) {
 	switch msg := msg.(type) {
 	case nil, tickMsg, dropEndedMsg:
+	case tea.QuitMsg:
+		h.quit = true
 	case tea.BatchMsg:
 		for _, c := range msg {
 			h.run(c)
@@ -147,6 +238,12 @@ func (h *harness) keys(s ...string) {
 		switch k {
 		case "tab":
 			h.send(tea.KeyMsg{Type: tea.KeyTab})
+		case "shift+tab":
+			h.send(tea.KeyMsg{Type: tea.KeyShiftTab})
+		case "down":
+			h.send(tea.KeyMsg{Type: tea.KeyDown})
+		case " ":
+			h.send(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
 		case "enter":
 			h.send(tea.KeyMsg{Type: tea.KeyEnter})
 		case "esc":
@@ -254,7 +351,7 @@ func TestTypingInDialerNeverTriggersGlobalKeys(t *testing.T) {
 func TestHelpOverlayAndSmallTerminal(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	h.keys("?")
-	h.wantView("Keys", "next pane", "SIP trace", "quit")
+	h.wantView("Keys", "next pane", "SIP trace", "quit", "new contact", "edit", "delete", "import vCard")
 	h.keys("x") // any key closes
 	if h.app.showHelp {
 		t.Error("help still open after a key")

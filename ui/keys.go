@@ -3,8 +3,9 @@ package ui
 import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap holds the global bindings. They apply only when no text field has
-// the keyboard (the dialer, a chat's compose field, a filter), except Quit
-// on ctrl+c which always works.
+// the keyboard (the dialer, a chat's compose field, a filter) and no dialog
+// is open (the contact form, a question, the import prompt), except Quit on
+// ctrl+c which always works.
 type KeyMap struct {
 	ForceQuit, Quit, Help, NextPane, PrevPane, Dialer key.Binding
 	TabCalls, TabChat, TabHistory, TabTrace           key.Binding

@@ -194,4 +194,3 @@ func TestParseRepairs(t *testing.T) {
 		})
 	}
 }
-

@@ -2,8 +2,10 @@
 // favourites first, filtered as the user types.
 //
 // It takes plain view models (Buddy) and emits messages (CallMsg, ChatMsg,
-// EditMsg, DeleteMsg, FavoriteMsg, AddMsg); the root joins contacts with
-// presence events. It must not import ua, media, sipcore or contacts.
+// EditMsg, DeleteMsg, FavoriteMsg, AddMsg, ImportMsg); the root joins
+// contacts with presence events. Mouse events reach Update with coordinates
+// relative to the list's top-left cell: a click selects a contact, a click on
+// the selected one calls it, the wheel moves the selection. It must not import ua, media, sipcore or contacts.
 package buddies
 
 import (
@@ -70,7 +72,7 @@ type Buddy struct {
 
 // KeyMap holds the list's bindings.
 type KeyMap struct {
-	Up, Down, Call, Chat, Filter, ClearFilter, Add, Edit, Delete, Favorite key.Binding
+	Up, Down, Call, Chat, Filter, ClearFilter, Add, Edit, Delete, Favorite, Import key.Binding
 }
 
 // DefaultKeyMap returns the default bindings.
@@ -86,6 +88,7 @@ func DefaultKeyMap() KeyMap {
 		Edit:        key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
 		Delete:      key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete")),
 		Favorite:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "favourite")),
+		Import:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import vCard")),
 	}
 }
 
@@ -114,6 +117,7 @@ type (
 	CallMsg     struct{ URI string }
 	ChatMsg     struct{ URI string }
 	AddMsg      struct{}
+	ImportMsg   struct{} // asks the root for a vCard file to import
 	EditMsg     struct{ ID string }
 	DeleteMsg   struct{ ID string }
 	FavoriteMsg struct {
@@ -219,8 +223,12 @@ func (m *Model) updateKeys() {
 	m.KeyMap.Down.SetEnabled(m.cursor+1 < len(m.shown))
 }
 
-// Update handles keys while the list has focus.
+// Update handles keys while the list has focus, and mouse events (with
+// coordinates relative to the list) wherever the focus is.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if ms, ok := msg.(tea.MouseMsg); ok {
+		return m.mouse(ms)
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return m, nil
@@ -268,6 +276,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		cmd = func() tea.Msg { return ChatMsg{URI: uri} }
 	case key.Matches(k, m.KeyMap.Add):
 		cmd = func() tea.Msg { return AddMsg{} }
+	case key.Matches(k, m.KeyMap.Import):
+		cmd = func() tea.Msg { return ImportMsg{} }
 	case key.Matches(k, m.KeyMap.Edit):
 		id := sel.ID
 		cmd = func() tea.Msg { return EditMsg{ID: id} }
@@ -283,6 +293,53 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
+// IndexAt is the index in Shown of the contact drawn on line y of the view,
+// or -1.
+func (m Model) IndexAt(y int) int {
+	row := y
+	if m.filtering || m.filter.Value() != "" {
+		row--
+	}
+	i := m.offset + row
+	if row < 0 || (m.height > 0 && row >= m.listHeight()) || i >= len(m.shown) {
+		return -1
+	}
+	return i
+}
+
+// mouse selects the contact clicked (calling it when it already was: a
+// double click calls too) and moves the selection with the wheel.
+func (m Model) mouse(ms tea.MouseMsg) (Model, tea.Cmd) {
+	if ms.Action != tea.MouseActionPress {
+		return m, nil
+	}
+	switch ms.Button {
+	case tea.MouseButtonWheelUp:
+		m.cursor = max(m.cursor-1, 0)
+	case tea.MouseButtonWheelDown:
+		m.cursor = max(min(m.cursor+1, len(m.shown)-1), 0)
+	case tea.MouseButtonLeft:
+		i := m.IndexAt(ms.Y)
+		if i < 0 || ms.X < 0 {
+			return m, nil
+		}
+		if m.filtering {
+			m.filtering = false
+			m.filter.Blur()
+		}
+		if i == m.cursor {
+			uri := m.shown[i].URI
+			return m, func() tea.Msg { return CallMsg{URI: uri} }
+		}
+		m.cursor = i
+	default:
+		return m, nil
+	}
+	m.clampOffset()
+	m.updateKeys()
+	return m, nil
+}
+
 // ShortHelp lists the keys usable now.
 func (m Model) ShortHelp() []key.Binding {
 	if m.filtering {
@@ -296,7 +353,7 @@ func (m Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{m.KeyMap.Up, m.KeyMap.Down, m.KeyMap.Filter, m.KeyMap.ClearFilter},
 		{m.KeyMap.Call, m.KeyMap.Chat},
-		{m.KeyMap.Add, m.KeyMap.Edit, m.KeyMap.Delete, m.KeyMap.Favorite},
+		{m.KeyMap.Add, m.KeyMap.Edit, m.KeyMap.Delete, m.KeyMap.Favorite, m.KeyMap.Import},
 	}
 }
 
@@ -308,7 +365,7 @@ func (m Model) View() string {
 	}
 	if len(m.shown) == 0 {
 		if len(m.all) == 0 {
-			lines = append(lines, m.Styles.Detail.Render("No contacts yet: press n to add one."))
+			lines = append(lines, m.Styles.Detail.Render("No contacts yet: n adds one, i imports a vCard."))
 		} else {
 			lines = append(lines, m.Styles.Detail.Render("No contact matches."))
 		}

@@ -95,3 +95,59 @@ func TestScrollKeepsCursorVisible(t *testing.T) {
 		t.Errorf("selected %q, want 5", got)
 	}
 }
+
+func press(x, y int, b tea.MouseButton) tea.MouseMsg {
+	return tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: b}
+}
+
+func TestMouse(t *testing.T) {
+	m := newModel(80, 10)
+	m, cmd := m.Update(press(4, 2, tea.MouseButtonLeft))
+	if cmd != nil || m.SelectedID() != "3" {
+		t.Fatalf("click on row 2: selected %q, cmd %v; want Bob selected and no command", m.SelectedID(), cmd != nil)
+	}
+	_, cmd = m.Update(press(20, 2, tea.MouseButtonLeft))
+	if cmd == nil {
+		t.Fatal("click on the selected contact: no command")
+	}
+	if got, want := cmd(), (CallMsg{URI: "sip:bob@example.com"}); got != want {
+		t.Errorf("click on the selected contact: got %#v, want %#v", got, want)
+	}
+	if m, _ = m.Update(press(4, 9, tea.MouseButtonLeft)); m.SelectedID() != "3" {
+		t.Errorf("click below the list moved the selection to %q", m.SelectedID())
+	}
+	m, _ = m.Update(press(4, 0, tea.MouseButtonWheelDown))
+	if m.SelectedID() != "4" {
+		t.Errorf("wheel down: selected %q, want 4", m.SelectedID())
+	}
+	m, _ = m.Update(tea.MouseMsg{X: 4, Y: 0, Action: tea.MouseActionRelease, Button: tea.MouseButtonLeft})
+	if m.SelectedID() != "4" {
+		t.Errorf("a release moved the selection to %q", m.SelectedID())
+	}
+	// With a filter line, rows start one lower.
+	m = typeKeys(m, "/a")
+	if got := m.IndexAt(0); got != -1 {
+		t.Errorf("IndexAt(filter line) = %d, want -1", got)
+	}
+	m, _ = m.Update(press(4, 2, tea.MouseButtonLeft))
+	if m.Filtering() || m.SelectedID() != m.Shown()[1].ID {
+		t.Errorf("click while filtering: filtering=%v selected %q, want the second match %q", m.Filtering(), m.SelectedID(), m.Shown()[1].ID)
+	}
+}
+
+func TestImportKey(t *testing.T) {
+	m := newModel(80, 10)
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("i")})
+	if cmd == nil || cmd() != (ImportMsg{}) {
+		t.Error("i did not ask for an import")
+	}
+	found := false
+	for _, g := range m.FullHelp() {
+		for _, b := range g {
+			found = found || b.Help().Desc == "import vCard"
+		}
+	}
+	if !found {
+		t.Error("import vCard missing from the full help")
+	}
+}

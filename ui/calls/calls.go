@@ -183,8 +183,24 @@ func (m *Model) updateKeys() {
 	m.KeyMap.Down.SetEnabled(m.cursor+1 < len(m.rows))
 }
 
-// Update handles keys while the pane has focus.
+// Update handles keys while the pane has focus, and mouse events with
+// coordinates relative to the pane: a click selects a call, the wheel moves
+// the selection.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if ms, ok := msg.(tea.MouseMsg); ok && ms.Action == tea.MouseActionPress {
+		switch ms.Button {
+		case tea.MouseButtonLeft:
+			if i := m.IndexAt(ms.Y); i >= 0 {
+				m.cursor = i
+			}
+		case tea.MouseButtonWheelUp:
+			m.cursor = max(m.cursor-1, 0)
+		case tea.MouseButtonWheelDown:
+			m.cursor = max(min(m.cursor+1, len(m.rows)-1), 0)
+		}
+		m.updateKeys()
+		return m, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok || len(m.rows) == 0 {
 		return m, nil
@@ -213,6 +229,19 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	}
 	m.updateKeys()
 	return m, cmd
+}
+
+// IndexAt is the index of the call drawn on line y of the view, or -1.
+func (m Model) IndexAt(y int) int {
+	top := 0
+	for i, r := range m.rows {
+		n := strings.Count(m.row(r, i == m.cursor), "\n") + 1
+		if y >= top && y < top+n {
+			return i
+		}
+		top += n
+	}
+	return -1
 }
 
 // ShortHelp lists the keys usable now (help.KeyMap).

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +126,29 @@ func TestFormatDurationAndMeter(t *testing.T) {
 		if got := Meter(tc.db, 4); got != tc.want {
 			t.Errorf("Meter(%v) = %q, want %q", tc.db, got, tc.want)
 		}
+	}
+}
+
+func TestMouseSelectsRow(t *testing.T) {
+	m := New(DefaultStyles(theme.Plain()))
+	m.SetSize(80, 10)
+	m.SetRows([]Row{
+		{ID: "a", Remote: "Alice", URI: "sip:alice@x", State: Active, Codec: "PCMU/8000"},
+		{ID: "b", Remote: "Bob", URI: "sip:bob@x", State: Ringing},
+	})
+	if got := m.IndexAt(1); got != 0 {
+		t.Errorf("IndexAt(1) = %d, want 0 (Alice's second line)", got)
+	}
+	y := strings.Count(m.row(m.rows[0], true), "\n") + 1 // Bob's first line
+	m, _ = m.Update(tea.MouseMsg{X: 5, Y: y, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if m.SelectedID() != "b" {
+		t.Fatalf("click on row %d: selected %q, want b", y, m.SelectedID())
+	}
+	m, _ = m.Update(tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelUp})
+	if m.SelectedID() != "a" {
+		t.Errorf("wheel up: selected %q, want a", m.SelectedID())
+	}
+	if got := m.IndexAt(99); got != -1 {
+		t.Errorf("IndexAt(99) = %d, want -1", got)
 	}
 }

@@ -113,8 +113,19 @@ func (m *Model) Blur()          { m.input.Blur() }
 // Focused reports whether the compose field has the keyboard.
 func (m Model) Focused() bool { return m.input.Focused() }
 
-// Update handles keys while the pane has focus.
+// Update handles keys while the pane has focus; the mouse wheel scrolls.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if ms, ok := msg.(tea.MouseMsg); ok { // the wheel scrolls a line at a time
+		if ms.Action == tea.MouseActionPress {
+			switch ms.Button {
+			case tea.MouseButtonWheelUp:
+				m.scroll = min(m.scroll+1, max(len(m.render())-1, 0))
+			case tea.MouseButtonWheelDown:
+				m.scroll = max(m.scroll-1, 0)
+			}
+		}
+		return m, nil
+	}
 	if k, ok := msg.(tea.KeyMsg); ok {
 		switch {
 		case key.Matches(k, m.KeyMap.Send):

@@ -135,8 +135,28 @@ func (m *Model) clamp() {
 	}
 }
 
-// Update handles keys while the pane has focus.
+// Update handles keys while the pane has focus, and mouse events with
+// coordinates relative to the pane: a click selects a call, the wheel moves
+// the selection.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if ms, ok := msg.(tea.MouseMsg); ok && ms.Action == tea.MouseActionPress {
+		switch ms.Button {
+		case tea.MouseButtonLeft:
+			row := ms.Y
+			if m.searching || m.search.Value() != "" {
+				row--
+			}
+			if i := m.offset + row; row >= 0 && row < m.rows() && i < len(m.entries) {
+				m.cursor = i
+			}
+		case tea.MouseButtonWheelUp:
+			m.cursor = max(m.cursor-1, 0)
+		case tea.MouseButtonWheelDown:
+			m.cursor = max(min(m.cursor+1, len(m.entries)-1), 0)
+		}
+		m.clamp()
+		return m, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return m, nil

@@ -130,8 +130,18 @@ func (m Model) current() []Message {
 	return out
 }
 
-// Update handles keys while the view has focus.
+// Update handles keys while the view has focus, and the mouse wheel, which
+// moves between messages.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if ms, ok := msg.(tea.MouseMsg); ok && ms.Action == tea.MouseActionPress {
+		switch ms.Button {
+		case tea.MouseButtonWheelUp:
+			m.cursor = max(m.cursor-1, 0)
+		case tea.MouseButtonWheelDown:
+			m.cursor = max(min(m.cursor+1, len(m.current())-1), 0)
+		}
+		return m, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return m, nil
