@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/teaphone/teaphone/sipcore/digest"
 	"github.com/teaphone/teaphone/sipcore/resolve"
 	"github.com/teaphone/teaphone/sipcore/sip"
 	"github.com/teaphone/teaphone/sipcore/transaction"
@@ -66,8 +67,8 @@ func headerLine(raw, name, compact string) string {
 }
 
 // redact hides digest responses in Authorization and Proxy-Authorization
-// header lines: the user name (and realm, uri, algorithm) stay, everything
-// that could help guess the password is replaced with "[redacted]".
+// header lines of a raw message (digest.Redact: the user name, realm, uri,
+// algorithm and qop stay, the rest becomes "[redacted]").
 func redact(raw string) string {
 	head, body, hasBody := strings.Cut(raw, "\r\n\r\n")
 	if !strings.Contains(strings.ToLower(head), "authorization") {
@@ -83,55 +84,11 @@ func redact(raw string) string {
 		if ln != "authorization" && ln != "proxy-authorization" {
 			continue
 		}
-		lines[i] = n + ": " + redactCredentials(strings.TrimSpace(v))
+		lines[i] = n + ": " + digest.Redact(v)
 	}
 	out := strings.Join(lines, "\r\n")
 	if hasBody {
 		out += "\r\n\r\n" + body
-	}
-	return out
-}
-
-func redactCredentials(v string) string {
-	scheme, rest, _ := strings.Cut(v, " ")
-	keep := map[string]bool{"username": true, "realm": true, "uri": true, "algorithm": true, "qop": true}
-	var parts []string
-	redacted := false
-	for _, p := range splitParams(rest) {
-		name, _, _ := strings.Cut(p, "=")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if keep[name] {
-			parts = append(parts, strings.TrimSpace(p))
-		} else {
-			redacted = true
-		}
-	}
-	if redacted || len(parts) == 0 {
-		parts = append(parts, "[redacted]")
-	}
-	return scheme + " " + strings.Join(parts, ", ")
-}
-
-// splitParams splits on commas outside quoted strings.
-func splitParams(s string) []string {
-	var out []string
-	inQ, esc, start := false, false, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case c == '\\' && inQ:
-			esc = true
-		case c == '"':
-			inQ = !inQ
-		case c == ',' && !inQ:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
 	}
 	return out
 }
