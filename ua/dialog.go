@@ -6,10 +6,12 @@ import (
 	"github.com/teaphone/teaphone/sipcore/sip"
 )
 
-// dialog is the RFC 3261 §12 dialog state the engine needs: IDs, CSeqs,
-// remote target and route set. It is a small stand-in for sipcore/dialog
-// (not written yet when the engine was); the lead may move it down.
-type dialog struct {
+// subDialog is the RFC 3261 §12 dialog state of a presence subscription
+// (RFC 6665): IDs, CSeqs, remote target and route set. Calls use
+// sipcore/dialog; subscriptions keep this until the dialog layer can
+// create a dialog from a NOTIFY that overtakes the SUBSCRIBE's 2xx
+// (RFC 6665 §4.1.2.4).
+type subDialog struct {
 	callID       string
 	local        sip.Address // our URI with our tag
 	remote       sip.Address // their URI with their tag
@@ -19,18 +21,15 @@ type dialog struct {
 	routes       []sip.Address
 	contact      sip.Address
 	transport    string
-	// creds are the credentials of the request that created the dialog,
-	// copied into the ACK (§22.1: ACK reuses the INVITE's credentials).
-	creds [][2]string
 }
 
 // uacDialog builds the dialog a response to req creates (§12.1.2): route
 // set from Record-Route in reverse, remote target from Contact.
-func uacDialog(req *sip.Request, resp *sip.Response, contact sip.Address, tr string) *dialog {
+func uacDialog(req *sip.Request, resp *sip.Response, contact sip.Address, tr string) *subDialog {
 	to, _ := resp.To()
 	from, _ := req.From()
 	cs, _ := req.CSeq()
-	d := &dialog{callID: req.CallID(), local: from, remote: to, localSeq: cs.Seq, contact: contact, transport: tr, remoteTarget: req.URI.Clone()}
+	d := &subDialog{callID: req.CallID(), local: from, remote: to, localSeq: cs.Seq, contact: contact, transport: tr, remoteTarget: req.URI.Clone()}
 	d.refresh(resp)
 	if rr, err := resp.RecordRoutes(); err == nil {
 		slices.Reverse(rr)
@@ -41,19 +40,19 @@ func uacDialog(req *sip.Request, resp *sip.Response, contact sip.Address, tr str
 
 // refresh applies a target refresh (§12.2.1.2): the Contact of a 2xx or a
 // re-INVITE becomes the remote target.
-func (d *dialog) refresh(m interface{ Contacts() ([]sip.Address, error) }) {
+func (d *subDialog) refresh(m interface{ Contacts() ([]sip.Address, error) }) {
 	if cs, err := m.Contacts(); err == nil && len(cs) > 0 && !cs[0].Wildcard {
 		d.remoteTarget = cs[0].URI.Clone()
 	}
 }
 
 // uasDialog builds the dialog we create by answering req (§12.1.1).
-func uasDialog(req *sip.Request, localTag string, contact sip.Address, tr string) *dialog {
+func uasDialog(req *sip.Request, localTag string, contact sip.Address, tr string) *subDialog {
 	from, _ := req.From()
 	to, _ := req.To()
 	to = to.WithTag(localTag)
 	cs, _ := req.CSeq()
-	d := &dialog{callID: req.CallID(), local: to, remote: from, remoteSeq: cs.Seq, contact: contact, transport: tr, remoteTarget: req.URI.Clone()}
+	d := &subDialog{callID: req.CallID(), local: to, remote: from, remoteSeq: cs.Seq, contact: contact, transport: tr, remoteTarget: req.URI.Clone()}
 	d.refresh(req)
 	if rr, err := req.RecordRoutes(); err == nil {
 		d.routes = rr
@@ -62,12 +61,12 @@ func uasDialog(req *sip.Request, localTag string, contact sip.Address, tr string
 }
 
 // matches reports whether an in-dialog request belongs to d (§12.2.2).
-func (d *dialog) matches(req *sip.Request) bool {
+func (d *subDialog) matches(req *sip.Request) bool {
 	return req.CallID() == d.callID && req.ToTag() == d.local.Tag() && req.FromTag() == d.remote.Tag()
 }
 
 // request builds an in-dialog request (§12.2.1.1).
-func (d *dialog) request(method string) *sip.Request {
+func (d *subDialog) request(method string) *sip.Request {
 	req := sip.NewRequest(method, d.remoteTarget.Clone())
 	req.SetFrom(d.local)
 	req.SetTo(d.remote)
@@ -86,25 +85,9 @@ func (d *dialog) request(method string) *sip.Request {
 	return req
 }
 
-// ack builds the ACK for a 2xx to the INVITE with CSeq seq (§13.2.2.4).
-func (d *dialog) ack(seq uint32) *sip.Request {
-	req := sip.NewRequest("ACK", d.remoteTarget.Clone())
-	req.SetFrom(d.local)
-	req.SetTo(d.remote)
-	req.SetCallID(d.callID)
-	req.SetCSeq(sip.CSeq{Seq: seq, Method: "ACK"})
-	if len(d.routes) > 0 {
-		req.SetRoutes(d.routes)
-	}
-	for _, c := range d.creds {
-		req.AddHeader(c[0], c[1])
-	}
-	return req
-}
-
 // checkSeq applies §12.2.2: a request with a lower CSeq than the last one
 // is out of order (500); it records the new value.
-func (d *dialog) checkSeq(req *sip.Request) bool {
+func (d *subDialog) checkSeq(req *sip.Request) bool {
 	cs, err := req.CSeq()
 	if err != nil {
 		return false

@@ -152,7 +152,7 @@ type subscription struct {
 	callID   string
 	localTag string
 	cseq     uint32
-	dlg      *dialog
+	dlg      *subDialog
 	state    SubState
 	timer    *time.Timer
 	ending   bool
@@ -452,7 +452,7 @@ func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
 
 type watcher struct {
 	acc     *account
-	dlg     *dialog
+	dlg     *subDialog
 	timer   *time.Timer
 	until   time.Time
 	closing bool

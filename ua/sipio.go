@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/teaphone/teaphone/sipcore/dialog"
 	"github.com/teaphone/teaphone/sipcore/digest"
 	"github.com/teaphone/teaphone/sipcore/resolve"
 	"github.com/teaphone/teaphone/sipcore/sip"
@@ -242,28 +243,23 @@ func (a *Agent) attempt(ctx context.Context, req *sip.Request, tgt transaction.T
 	return true
 }
 
-// sendStateless sends a request outside any transaction (the ACK for a 2xx).
-func (a *Agent) sendStateless(req *sip.Request, d destination) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		tgts, err := a.resolve(a.ctx, d)
-		if err != nil {
-			return
-		}
-		_ = a.tx.Send(a.ctx, req, tgts[0])
-	}()
-}
-
 // respond queues resp for s. Responses are sent in order by one goroutine
 // (the responder), so the loop never waits on the network: a response over
 // TCP/TLS may need a connection first (RFC 3261 §18.2.2).
 func (a *Agent) respond(s *transaction.Server, resp *sip.Response) {
+	a.respondIn(nil, s, resp)
+}
+
+// respondIn queues resp for s, a request in dialog d: the responder sends
+// it through d.Respond, so the dialog sees it (a 2xx to an INVITE is
+// retransmitted until the ACK, §13.3.1.4; a final response ends a
+// re-INVITE or, non-2xx to the INVITE, the early dialog).
+func (a *Agent) respondIn(d *dialog.Dialog, s *transaction.Server, resp *sip.Response) {
 	if !resp.HasHeader("User-Agent") {
 		resp.SetHeader("User-Agent", a.cfg.UserAgent)
 	}
 	a.respMu.Lock()
-	a.respQ = append(a.respQ, queuedResp{s, resp})
+	a.respQ = append(a.respQ, queuedResp{s, resp, d})
 	a.respMu.Unlock()
 	select {
 	case a.respSignal <- struct{}{}:
@@ -274,6 +270,7 @@ func (a *Agent) respond(s *transaction.Server, resp *sip.Response) {
 type queuedResp struct {
 	s    *transaction.Server
 	resp *sip.Response
+	d    *dialog.Dialog // nil outside a dialog
 }
 
 func (a *Agent) responder() {
@@ -284,7 +281,11 @@ func (a *Agent) responder() {
 		a.respQ = nil
 		a.respMu.Unlock()
 		for _, r := range q {
-			if err := r.s.Respond(r.resp); err != nil && !errors.Is(err, transaction.ErrTerminated) && !errors.Is(err, transaction.ErrClosed) {
+			respond := r.s.Respond
+			if r.d != nil {
+				respond = func(resp *sip.Response) error { return r.d.Respond(r.s, resp) }
+			}
+			if err := respond(r.resp); err != nil && !errors.Is(err, transaction.ErrTerminated) && !errors.Is(err, transaction.ErrClosed) {
 				a.cfg.Logger.Debug("respond failed", "err", err)
 			}
 		}
@@ -300,11 +301,16 @@ func (a *Agent) responder() {
 }
 
 func (a *Agent) reply(s *transaction.Server, code int, reason string, hdrs ...string) *sip.Response {
+	return a.replyIn(nil, s, code, reason, hdrs...)
+}
+
+// replyIn is reply for a request in dialog d (see respondIn).
+func (a *Agent) replyIn(d *dialog.Dialog, s *transaction.Server, code int, reason string, hdrs ...string) *sip.Response {
 	resp := sip.NewResponse(s.Request(), code, reason)
 	for i := 0; i+1 < len(hdrs); i += 2 {
 		resp.SetHeader(hdrs[i], hdrs[i+1])
 	}
-	a.respond(s, resp)
+	a.respondIn(d, s, resp)
 	return resp
 }
 
@@ -446,12 +452,13 @@ func (a *Agent) isOurHost(u sip.URI) bool {
 }
 
 func (a *Agent) inDialog(s *transaction.Server) {
-	req := s.Request()
-	cid := req.CallID()
-	if c, ok := a.byCID[cid]; ok && c.dlg != nil && c.dlg.matches(req) {
-		a.callRequest(c, s)
+	// Calls' dialogs live in the dialog layer (§12.2.2 checks there);
+	// subscriptions keep theirs here.
+	if a.dm.Deliver(s) {
 		return
 	}
+	req := s.Request()
+	cid := req.CallID()
 	if sub, ok := a.subByCID[cid]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
 		a.subNotify(sub, s)
 		return
@@ -467,22 +474,10 @@ func (a *Agent) inDialog(s *transaction.Server) {
 	a.reply(s, 481, "Call/Transaction Does Not Exist")
 }
 
+// onACK gives an ACK no transaction absorbed (the ACK for our 2xx) to the
+// dialog layer.
 func (a *Agent) onACK(ack *sip.Request) {
-	if c, ok := a.byCID[ack.CallID()]; ok {
-		a.callACK(c, ack)
-	}
-}
-
-// onStrayResponse re-ACKs a 2xx retransmission after the transaction is
-// gone (RFC 3261 §13.2.2.4).
-func (a *Agent) onStrayResponse(resp *sip.Response) {
-	cs, err := resp.CSeq()
-	if err != nil || cs.Method != "INVITE" || !resp.IsSuccess() {
-		return
-	}
-	if c, ok := a.byCID[resp.CallID()]; ok && c.dlg != nil && c.lastACK != nil {
-		a.sendStateless(c.lastACK.Clone(), nextHop(c.lastACK, c.acc.cfg.Transport))
-	}
+	a.dm.HandleACK(ack)
 }
 
 func (a *Agent) onConnError(ce *transport.ConnError) {
