@@ -1165,14 +1165,23 @@ func (a *Agent) dialogCall(d *dialog.Dialog) *call {
 }
 
 // onDialogRequest receives an in-dialog request the dialog layer accepted
-// (dialog.Config.OnRequest); it runs in the loop, which called Deliver.
+// (dialog.Config.OnRequest) for a call or a subscription; it runs in the
+// loop, which called Deliver.
 func (a *Agent) onDialogRequest(d *dialog.Dialog, s *transaction.Server) {
-	c := a.dialogCall(d)
-	if c == nil {
-		a.replyIn(d, s, 481, "Call/Transaction Does Not Exist")
+	if c := a.dialogCall(d); c != nil {
+		a.callRequest(c, s)
 		return
 	}
-	a.callRequest(c, s)
+	req, cid := s.Request(), d.ID().CallID
+	if sub, ok := a.subByCID[cid]; ok && sub.dlg == d && req.Method == "NOTIFY" {
+		a.subNotify(sub, d, s)
+		return
+	}
+	if w, ok := a.watchers[cid]; ok && w.dlg == d && req.Method == "SUBSCRIBE" {
+		a.watcherSubscribe(w, s)
+		return
+	}
+	a.noDialog(s)
 }
 
 // onDialogACK receives the ACK for our 2xx (dialog.Config.OnACK); it runs

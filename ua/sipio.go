@@ -452,22 +452,25 @@ func (a *Agent) isOurHost(u sip.URI) bool {
 }
 
 func (a *Agent) inDialog(s *transaction.Server) {
-	// Calls' dialogs live in the dialog layer (§12.2.2 checks there);
-	// subscriptions keep theirs here.
+	// Calls' and subscriptions' dialogs live in the dialog layer: §12.2.2
+	// checks there, then onDialogRequest.
 	if a.dm.Deliver(s) {
 		return
 	}
 	req := s.Request()
-	cid := req.CallID()
-	if sub, ok := a.subByCID[cid]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
-		a.subNotify(sub, s)
+	if sub, ok := a.subByCID[req.CallID()]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
+		// a NOTIFY for our SUBSCRIBE from a notifier we have no dialog
+		// with (yet: RFC 6665 §4.1.2.4)
+		a.subNotify(sub, nil, s)
 		return
 	}
-	if w, ok := a.watchers[cid]; ok && req.Method == "SUBSCRIBE" && w.dlg.matches(req) {
-		a.watcherSubscribe(w, s)
-		return
-	}
-	if req.Method == "OPTIONS" {
+	a.noDialog(s)
+}
+
+// noDialog answers an in-dialog request that belongs to nothing we have:
+// OPTIONS (a keep-alive) gets 200, the rest 481 (§12.2.2).
+func (a *Agent) noDialog(s *transaction.Server) {
+	if s.Request().Method == "OPTIONS" {
 		a.reply(s, 200, "", "Allow", allowHeader)
 		return
 	}

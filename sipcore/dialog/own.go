@@ -117,3 +117,52 @@ func (d *Dialog) Update(req *sip.Request, resp *sip.Response) {
 // itself, or the session never came about) and releases it; OnTerminate
 // is not called. The 2xx retransmission stops.
 func (d *Dialog) Terminate() { d.terminate(ErrTerminated, false) }
+
+// NewNotified returns the dialog a NOTIFY (s's request) creates for our
+// subscribe when it arrives before the SUBSCRIBE's 2xx (RFC 6665
+// §4.1.2.4): local tag and URI from the SUBSCRIBE's From, remote tag and
+// URI from the NOTIFY's From, remote target from its Contact, route set
+// from its Record-Route in order (it is a request we receive, §12.1.1),
+// local CSeq from the SUBSCRIBE and remote CSeq from the NOTIFY. The
+// dialog is confirmed; the SUBSCRIBE's 2xx later refreshes its target
+// (Update). If the dialog exists already it is returned as it is.
+func (m *Manager) NewNotified(subscribe *sip.Request, s *transaction.Server) (*Dialog, error) {
+	notify := s.Request()
+	from, err := subscribe.From()
+	if err != nil {
+		return nil, fmt.Errorf("dialog: subscribe from: %w", err)
+	}
+	nfrom, err := notify.From()
+	if err != nil {
+		return nil, fmt.Errorf("dialog: notify from: %w", err)
+	}
+	cs, err := subscribe.CSeq()
+	if err != nil {
+		return nil, fmt.Errorf("dialog: subscribe cseq: %w", err)
+	}
+	ncs, err := notify.CSeq()
+	if err != nil {
+		return nil, fmt.Errorf("dialog: notify cseq: %w", err)
+	}
+	rr, err := notify.RecordRoutes()
+	if err != nil {
+		return nil, fmt.Errorf("dialog: record-route: %w", err)
+	}
+	if notify.CallID() != subscribe.CallID() || notify.ToTag() == "" || notify.ToTag() != from.Tag() || nfrom.Tag() == "" {
+		return nil, fmt.Errorf("dialog: the notify does not belong to the subscribe")
+	}
+	d := newDialog(m, ID{CallID: subscribe.CallID(), LocalTag: from.Tag(), RemoteTag: nfrom.Tag()}, true)
+	d.state = StateConfirmed
+	d.localAddr, d.remoteAddr = stripTag(from), stripTag(nfrom)
+	if u, ok := contactURI(notify); ok {
+		d.remoteTarget = u
+	} else {
+		d.remoteTarget = subscribe.URI.Clone()
+	}
+	d.routeSet = rr
+	d.localSeq, d.localSeqSet = cs.Seq, true
+	d.remoteSeq, d.remoteSeqSet = ncs.Seq, true
+	d.secure = subscribe.URI.IsSIPS() && s.Source().Reliable()
+	d, _ = m.add(d)
+	return d, nil
+}

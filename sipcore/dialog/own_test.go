@@ -188,3 +188,90 @@ func TestUnrouted(t *testing.T) {
 		}
 	})
 }
+
+// TestNewNotified: a NOTIFY that overtakes the SUBSCRIBE's 2xx creates
+// the subscriber's dialog (RFC 6665 §4.1.2.4) from the NOTIFY: route set
+// in order, target from its Contact, CSeqs from both requests; later
+// NOTIFYs of it are delivered with the §12.2.2 checks, and the 2xx
+// refreshes the target.
+func TestNewNotified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tp := newRec()
+		all := make(chan *transaction.Server, 8)
+		got := make(chan *sip.Request, 8)
+		m := dialog.NewManager(tp, dialog.Config{
+			Unrouted:    true,
+			Transaction: transaction.Config{Handler: func(s *transaction.Server) { all <- s }},
+			OnRequest: func(d *dialog.Dialog, s *transaction.Server) {
+				got <- s.Request()
+				_ = d.Respond(s, d.NewResponse(s.Request(), 200, ""))
+			},
+		})
+		defer m.Close()
+		sub := invite(t)
+		sub.Method = sip.MethodSubscribe
+		sub.SetCSeq(sip.CSeq{Seq: 7, Method: sip.MethodSubscribe})
+		notify := func(seq uint32) *sip.Request {
+			n := withVia(sip.NewRequest(sip.MethodNotify, mustURI(t, "sip:alice@192.0.2.1:5060")))
+			n.SetFrom(mustAddr(t, "Bob <sip:bob@192.0.2.2>;tag=n1"))
+			n.SetTo(mustAddr(t, sub.Header(sip.HeaderFrom)))
+			n.SetCallID(sub.CallID())
+			n.SetCSeq(sip.CSeq{Seq: seq, Method: sip.MethodNotify})
+			n.SetContacts(mustAddr(t, "<sip:bob@192.0.2.9:5070>"))
+			n.AddHeader(sip.HeaderRecordRoute, "<sip:p1.example;lr>")
+			n.AddHeader(sip.HeaderRecordRoute, "<sip:p2.example;lr>")
+			return n
+		}
+		m.Layer().HandleMessage(notify(100), peer)
+		s := <-all
+		if m.Deliver(s) {
+			t.Fatal("Deliver took the NOTIFY before its dialog existed")
+		}
+		d, err := m.NewNotified(sub, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = d.Respond(s, d.NewResponse(s.Request(), 200, ""))
+		if id := d.ID(); id.CallID != sub.CallID() || id.LocalTag != sub.FromTag() || id.RemoteTag != "n1" || !d.IsUAC() {
+			t.Errorf("id %v, uac %v", id, d.IsUAC())
+		}
+		if got, want := routeStrings(d.RouteSet()), []string{"sip:p1.example;lr", "sip:p2.example;lr"}; !eqStrings(got, want) {
+			t.Errorf("route set %v, want %v", got, want)
+		}
+		if rs, _ := d.RemoteSeq(); rs != 100 || d.RemoteTarget().String() != "sip:bob@192.0.2.9:5070" {
+			t.Errorf("remote seq %d, target %s", rs, d.RemoteTarget())
+		}
+		refresh := d.NewRequest(sip.MethodSubscribe)
+		if cs, _ := refresh.CSeq(); cs.Seq != 8 || refresh.ToTag() != "n1" || refresh.FromTag() != sub.FromTag() {
+			t.Errorf("refresh:\n%s", refresh)
+		}
+		if again, _ := m.NewNotified(sub, s); again != d {
+			t.Error("a second NewNotified made another dialog")
+		}
+		m.Layer().HandleMessage(notify(99), peer) // out of order: 500
+		if s := <-all; !m.Deliver(s) {
+			t.Fatal("Deliver refused a NOTIFY of the dialog")
+		}
+		m.Layer().HandleMessage(notify(101), peer)
+		if s := <-all; !m.Deliver(s) {
+			t.Fatal("Deliver refused a NOTIFY of the dialog")
+		}
+		if r := <-got; func() uint32 { cs, _ := r.CSeq(); return cs.Seq }() != 101 {
+			t.Errorf("OnRequest got %s", r)
+		}
+		if n := len(tp.find("SIP/2.0 500")); n != 1 {
+			t.Errorf("%d 500s, want 1 for the old CSeq", n)
+		}
+		ok := answer(t, sub, 200, "n1", "<sip:bob@192.0.2.10>")
+		d.Update(sub, ok)
+		if got := d.RemoteTarget().String(); got != "sip:bob@192.0.2.10" {
+			t.Errorf("target %s after the SUBSCRIBE's 2xx", got)
+		}
+		other := notify(1)
+		other.SetTo(mustAddr(t, "<sip:alice@192.0.2.1>;tag=someone-else"))
+		m.Layer().HandleMessage(other, peer)
+		if _, err := m.NewNotified(sub, <-all); err == nil {
+			t.Error("NewNotified accepted a NOTIFY for another subscription")
+		}
+	})
+}
