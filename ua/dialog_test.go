@@ -136,3 +136,39 @@ func TestWatcherDialog(t *testing.T) {
 		w.recvResp(481)
 	})
 }
+
+// TestByeBeforeACK: a BYE while our 2xx awaits its ACK ends the call and
+// stops the 2xx retransmission.
+func TestByeBeforeACK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, uatest.ServerConfig{})
+		defer e.close()
+		bob := e.agent("192.0.2.2", "bob", "", func(c *ua.Config) { direct(c); c.AutoAnswer = true })
+		bob.wantReg(ua.RegDirect)
+		caller := newRaw(t, e, "192.0.2.3:5060")
+		inv := siptestInvite(t, "v=0\r\no=- 1 1 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.3\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
+		caller.send(inv, bob.addr())
+		ok := caller.recvResp(200)
+		bye := uacDialogACK(t, inv, ok)
+		bye.Method = "BYE"
+		bye.SetCSeq(sip.CSeq{Seq: 2, Method: "BYE"})
+		caller.send(bye, bob.addr())
+		for {
+			r := caller.recvResp(200)
+			if cs, _ := r.CSeq(); cs.Method == "BYE" {
+				break
+			}
+		}
+		bob.wantCall(ua.CallIncoming)
+		bob.wantCall(ua.CallActive)
+		if c := bob.wantCall(ua.CallEnded); c.Code != 200 || c.Reason != "BYE from peer" {
+			t.Errorf("ended %d %q", c.Code, c.Reason)
+		}
+		// nothing more: no 200 retransmission, no BYE of ours
+		caller.pc.SetReadDeadline(time.Now().Add(time.Minute))
+		buf := make([]byte, 65536)
+		if n, _, err := caller.pc.ReadFromAddrPort(buf); err == nil {
+			t.Errorf("after the BYE bob sent:\n%s", buf[:n])
+		}
+	})
+}
