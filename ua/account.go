@@ -252,7 +252,7 @@ func (acc *account) onRegisterResult(req *sip.Request, contact sip.Address, resp
 		// that differs from our Contact we are behind a NAT: register the
 		// public address instead.
 		if v, err := resp.TopVia(); err == nil && acc.cfg.Transport == "udp" {
-			if pub, ok := learnedAddr(v); ok && pub != contactAddrPort(contact) && pub != acc.public {
+			if pub, ok := v.ReceivedAddrPort(); ok && pub != contactAddrPort(contact) && pub != acc.public {
 				acc.public = pub
 				acc.stale = contact
 				acc.register(false)
@@ -316,19 +316,6 @@ func (acc *account) shutdown() {
 		acc.a.hold()
 		acc.register(true)
 	}
-}
-
-func learnedAddr(v sip.Via) (netip.AddrPort, bool) {
-	rcv := v.Received()
-	port, ok := v.RPort()
-	if rcv == "" || !ok || port == 0 {
-		return netip.AddrPort{}, false
-	}
-	ip, err := netip.ParseAddr(strings.Trim(rcv, "[]"))
-	if err != nil {
-		return netip.AddrPort{}, false
-	}
-	return netip.AddrPortFrom(ip.Unmap(), uint16(port)), true
 }
 
 func contactAddrPort(c sip.Address) netip.AddrPort {

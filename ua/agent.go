@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/teaphone/teaphone/sipcore/dialog"
 	"github.com/teaphone/teaphone/sipcore/sip"
 	"github.com/teaphone/teaphone/sipcore/transaction"
 	"github.com/teaphone/teaphone/sipcore/transport"
@@ -52,7 +53,8 @@ type Agent struct {
 
 	// Owned by the loop from here on.
 	tp       *transport.Layer
-	tx       *transaction.Layer
+	dm       *dialog.Manager
+	tx       *transaction.Layer // a.dm's
 	stopPump chan struct{}
 	locals   map[string]netip.AddrPort // transport (UDP/TCP/TLS) → local contact address
 	accounts []*account
@@ -199,19 +201,31 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.tp = tp
 	a.ctx, a.cancel = context.WithCancel(context.Background())
-	a.tx = transaction.NewLayer(transaction.TransportFunc(func(ctx context.Context, msg sip.Message, to transaction.Target) error {
+	// The dialog layer owns the transaction layer (it must see the ACKs
+	// for our 2xx and stray 2xx retransmissions); routing stays with the
+	// loop, which hands in-dialog requests, ACKs and stray responses to it.
+	a.dm = dialog.NewManager(transaction.TransportFunc(func(ctx context.Context, msg sip.Message, to transaction.Target) error {
 		return tp.Send(ctx, msg, transport.Target(to))
-	}), transaction.Config{
-		T1: a.cfg.T1, T2: a.cfg.T2, T4: a.cfg.T4,
-		Handler: func(s *transaction.Server) { a.post(func() { a.onRequest(s) }) },
-		OnACK: func(ack *sip.Request, from transaction.Target) {
-			a.post(func() { a.onACK(ack) })
+	}), dialog.Config{
+		Transaction: transaction.Config{
+			T1: a.cfg.T1, T2: a.cfg.T2, T4: a.cfg.T4,
+			Handler: func(s *transaction.Server) { a.post(func() { a.onRequest(s) }) },
+			OnACK: func(ack *sip.Request, from transaction.Target) {
+				a.post(func() { a.onACK(ack) })
+			},
+			OnStrayResponse: func(resp *sip.Response, from transaction.Target) {
+				a.dm.HandleStrayResponse(resp)
+			},
+			Logger: a.cfg.Logger,
 		},
-		OnStrayResponse: func(resp *sip.Response, from transaction.Target) {
-			a.post(func() { a.onStrayResponse(resp) })
-		},
-		Logger: a.cfg.Logger,
+		Unrouted:    true,
+		Respond:     a.respond,
+		OnRequest:   a.onDialogRequest,
+		OnACK:       a.onDialogACK,
+		OnTerminate: a.onDialogEnd,
+		Logger:      a.cfg.Logger,
 	})
+	a.tx = a.dm.Layer()
 	a.stopPump = make(chan struct{})
 	a.respSignal = make(chan struct{}, 1)
 	a.wg.Add(2)
@@ -540,7 +554,7 @@ func (a *Agent) Close(ctx context.Context) error {
 	<-stopped
 	<-a.loopDone
 	a.cancel()
-	a.tx.Close()
+	a.dm.Close()
 	close(a.stopPump)
 	a.tp.Close()
 	a.wg.Wait()

@@ -3,12 +3,14 @@ package ua
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/sipcore/dialog"
 	"github.com/teaphone/teaphone/sipcore/sip"
 	"github.com/teaphone/teaphone/sipcore/transaction"
 )
@@ -20,7 +22,11 @@ type call struct {
 	info  CallInfo
 	cid   string // SIP Call-ID
 	media MediaSession
-	dlg   *dialog
+	// dlg is the call's dialog in the dialog layer (RFC 3261 §12): early
+	// from a 1xx with a tag, confirmed by the 2xx; contact is our Contact
+	// for it (target refresh requests and responses carry it).
+	dlg     *dialog.Dialog
+	contact sip.Address
 
 	// outgoing
 	out        *outReq
@@ -31,7 +37,7 @@ type call struct {
 	visited    map[string]bool
 	earlySDP   []byte
 	answered   bool // the far end's SDP answer was accepted
-	lastACK    *sip.Request
+	acked      bool // the 2xx was ACKed (the dialog layer re-ACKs retransmissions)
 	timeout    *time.Timer
 	ctx        context.Context // the INVITE transactions' context
 	abandon    context.CancelFunc
@@ -43,11 +49,9 @@ type call struct {
 	offerless bool
 	auto      *time.Timer
 
-	// 2xx we sent and retransmit until the ACK (§13.3.1.4)
-	ok200     *sip.Response
-	okSrv     *transaction.Server
-	okTimer   *time.Timer
-	okSent    time.Duration
+	// a 2xx of ours awaits its ACK (the dialog layer retransmits it,
+	// §13.3.1.4)
+	awaitACK  bool
 	okOffered bool // our 200 carried an offer: the answer comes in the ACK
 
 	// re-INVITE
@@ -94,7 +98,7 @@ func (c *call) setState(s CallState) {
 }
 
 func (c *call) stopTimers() {
-	for _, t := range []*time.Timer{c.timeout, c.auto, c.okTimer, c.glare} {
+	for _, t := range []*time.Timer{c.timeout, c.auto, c.glare} {
 		if t != nil {
 			t.Stop()
 		}
@@ -107,6 +111,9 @@ func (a *Agent) endCall(c *call, code int, reason string, kind FailureKind) {
 		return
 	}
 	c.stopTimers()
+	if c.dlg != nil {
+		c.dlg.Terminate()
+	}
 	if c.media != nil {
 		if info := c.media.Info(); info.Codec != "" {
 			c.info.Codec = info.Codec
@@ -357,7 +364,7 @@ func (c *call) onInviteResponse(o *outReq, resp *sip.Response, err error) {
 			return
 		}
 		if c.dlg == nil && resp.ToTag() != "" {
-			c.dlg = uacDialog(o.req, resp, c.acc.contact(), c.acc.cfg.Transport)
+			c.setUACDialog(o.req, resp)
 		}
 		if isSDP(resp) && !bytes.Equal(resp.Body(), c.earlySDP) {
 			// Early media (RFC 3960): the SDP in a provisional is the answer.
@@ -388,38 +395,36 @@ func (c *call) onInviteResponse(o *outReq, resp *sip.Response, err error) {
 
 func (c *call) on2xx(o *outReq, resp *sip.Response) {
 	a := c.a
-	cs0, _ := resp.CSeq()
-	if c.info.State == CallActive && c.dlg != nil && c.dlg.remote.Tag() != resp.ToTag() {
+	if c.info.State == CallActive && c.dlg != nil && c.dlg.ID().RemoteTag != resp.ToTag() {
 		// Another fork answered too (§13.2.2.4): ACK it and end it.
-		d := uacDialog(o.req, resp, c.acc.contact(), c.acc.cfg.Transport)
-		ack := d.ack(cs0.Seq)
-		a.sendStateless(ack, nextHop(ack, d.transport))
-		bye := d.request("BYE")
-		a.start(&outReq{acc: c.acc, req: bye, dest: nextHop(bye, d.transport), h: func(*sip.Response, error) {}})
-		return
-	}
-	if c.dlg == nil || c.dlg.remote.Tag() != resp.ToTag() || c.info.State != CallActive {
-		c.dlg = uacDialog(o.req, resp, c.acc.contact(), c.acc.cfg.Transport)
-		for _, h := range []string{"Authorization", "Proxy-Authorization"} {
-			for _, v := range o.req.HeaderValues(h) {
-				c.dlg.creds = append(c.dlg.creds, [2]string{h, v})
-			}
+		if d, err := a.dm.NewUAC(o.req, resp); err == nil {
+			d.SetResolve(a.dialogResolve(c.acc))
+			a.ack(d, o.req, resp)
+			bye := d.NewRequest("BYE")
+			d.Terminate()
+			a.start(&outReq{acc: c.acc, req: bye, dest: nextHop(bye, c.acc.cfg.Transport), h: func(*sip.Response, error) {}})
 		}
-	}
-	cs, _ := resp.CSeq()
-	if c.info.State == CallActive && c.lastACK != nil {
-		// a retransmission: ACK again (§13.2.2.4)
-		a.sendStateless(c.lastACK.Clone(), nextHop(c.lastACK, c.acc.cfg.Transport))
 		return
 	}
-	ack := c.dlg.ack(cs.Seq)
-	c.lastACK = ack
-	a.sendStateless(ack.Clone(), nextHop(ack, c.acc.cfg.Transport))
+	if c.dlg == nil || c.dlg.ID().RemoteTag != resp.ToTag() || c.info.State != CallActive {
+		c.setUACDialog(o.req, resp)
+	}
+	if c.dlg == nil {
+		return // the dialog layer is closing
+	}
+	if c.info.State == CallActive && c.acked {
+		// a retransmission: the same ACK again (§13.2.2.4)
+		a.ack(c.dlg, o.req, resp)
+		return
+	}
+	c.acked = true
+	a.ack(c.dlg, o.req, resp)
 	if c.info.State == CallEnded || c.cancelling {
 		// answered after we gave up: ACK then BYE (§15)
 		c.info.State = CallActive
 		a.bye(c, "")
 		c.info.State = CallEnded
+		c.dlg.Terminate()
 		c.releaseHold()
 		return
 	}
@@ -483,6 +488,9 @@ func (c *call) redirect(o *outReq, resp *sip.Response) {
 	seq, _ := req.CSeq()
 	seq.Seq++
 	req.SetCSeq(seq)
+	if c.dlg != nil {
+		c.dlg.Terminate()
+	}
 	c.dlg = nil
 	c.info.Remote = next.String()
 	c.sendInvite(req)
@@ -527,10 +535,16 @@ func (a *Agent) incomingInvite(acc *account, s *transaction.Server) {
 		c.info.Asserted = pai[0].URI.String()
 	}
 	c.info.Waiting = busy
-	c.dlg = uasDialog(req, sip.NewTag(), acc.contact(), acc.cfg.Transport)
+	d, err := a.dm.NewUAS(s) // §12.1.1
+	if err != nil {
+		a.reply(s, 500, "Server Internal Error")
+		return
+	}
+	d.SetResolve(a.dialogResolve(acc))
+	c.dlg, c.contact = d, acc.contact()
 	ring := sip.NewResponse(req, 180, "")
-	_ = ring.SetToTag(c.dlg.local.Tag())
-	ring.SetContacts(c.dlg.contact)
+	_ = ring.SetToTag(d.ID().LocalTag)
+	ring.SetContacts(c.contact)
 	a.respond(s, ring)
 	a.calls[c.info.ID] = c
 	a.byCID[c.cid] = c
@@ -561,8 +575,8 @@ func (c *call) onCancelled() {
 	}
 	// §9.2: the INVITE gets 487 once the CANCEL was answered.
 	resp := sip.NewResponse(c.invite, 487, "")
-	_ = resp.SetToTag(c.dlg.local.Tag())
-	c.a.respond(c.srv, resp)
+	_ = resp.SetToTag(c.dlg.ID().LocalTag)
+	c.a.respondIn(c.dlg, c.srv, resp)
 	c.a.endCall(c, 487, "cancelled by caller", FailNone)
 }
 
@@ -605,8 +619,8 @@ func (a *Agent) answer(c *call) error {
 		return &ResponseError{Code: 488, Reason: "Not Acceptable Here"}
 	}
 	resp := sip.NewResponse(c.invite, 200, "")
-	_ = resp.SetToTag(c.dlg.local.Tag())
-	resp.SetContacts(c.dlg.contact)
+	_ = resp.SetToTag(c.dlg.ID().LocalTag)
+	resp.SetContacts(c.contact)
 	resp.CopyRecordRoute(c.invite)
 	resp.SetHeader("Allow", allowHeader)
 	resp.SetContent("application/sdp", sdp)
@@ -617,48 +631,20 @@ func (a *Agent) answer(c *call) error {
 	return nil
 }
 
-// send2xx sends a 2xx to an INVITE and retransmits it until the ACK
-// (§13.3.1.4: T1 doubling up to T2, for 64·T1).
+// send2xx sends a 2xx to an INVITE through the dialog, which retransmits
+// it until the ACK (§13.3.1.4) and reports ErrNoACK after 64·T1.
 func (c *call) send2xx(s *transaction.Server, resp *sip.Response, offered bool) {
-	c.a.respond(s, resp)
-	c.ok200, c.okSrv, c.okOffered, c.okSent = resp, s, offered, 0
-	t1 := c.a.tx.Config().T1
-	t2 := c.a.tx.Config().T2
-	interval := t1
-	var tick func()
-	tick = func() {
-		c.okTimer = nil
-		if c.ok200 == nil || c.info.State == CallEnded {
-			return
-		}
-		c.okSent += interval
-		if c.okSent >= 64*t1 {
-			c.ok200 = nil
-			c.a.bye(c, `SIP;cause=408;text="no ACK"`)
-			c.a.endCall(c, 408, "no ACK", FailTimeout)
-			return
-		}
-		c.a.respond(c.okSrv, c.ok200)
-		interval = min(2*interval, t2)
-		c.okTimer = c.a.afterFunc(interval, tick)
-	}
-	c.okTimer = c.a.afterFunc(interval, tick)
+	c.a.respondIn(c.dlg, s, resp)
+	c.awaitACK, c.okOffered = true, offered
 }
 
+// callACK handles the ACK for our 2xx (the dialog layer matched it and
+// stopped the retransmission); it may carry the answer to our offer.
 func (a *Agent) callACK(c *call, ack *sip.Request) {
-	if c.ok200 == nil || c.dlg == nil || !c.dlg.matches(ack) {
+	if !c.awaitACK {
 		return
 	}
-	cs, _ := ack.CSeq()
-	ocs, _ := c.ok200.CSeq()
-	if cs.Seq != ocs.Seq {
-		return
-	}
-	c.ok200 = nil
-	if c.okTimer != nil {
-		c.okTimer.Stop()
-		c.okTimer = nil
-	}
+	c.awaitACK = false
 	c.theirs = false
 	if c.okOffered {
 		c.okOffered = false
@@ -689,8 +675,8 @@ func (c *call) updateMediaInfo() {
 
 func (a *Agent) rejectWith(c *call, code int, reason string) {
 	resp := sip.NewResponse(c.invite, code, reason)
-	_ = resp.SetToTag(c.dlg.local.Tag())
-	a.respond(c.srv, resp)
+	_ = resp.SetToTag(c.dlg.ID().LocalTag)
+	a.respondIn(c.dlg, c.srv, resp)
 }
 
 // Reject refuses an incoming call with code (0 → 486 Busy Here; 603 for
@@ -745,12 +731,12 @@ func (a *Agent) bye(c *call, reasonHdr string) {
 	if c.dlg == nil || c.info.State == CallEnded {
 		return
 	}
-	req := c.dlg.request("BYE")
+	req := c.dlg.NewRequest("BYE")
 	if reasonHdr != "" {
 		req.SetHeader("Reason", reasonHdr)
 	}
 	a.hold()
-	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.dlg.transport), nextSeq: func() uint32 { c.dlg.localSeq++; return c.dlg.localSeq }}
+	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.acc.cfg.Transport), nextSeq: c.dlg.NextSeq}
 	o.h = func(resp *sip.Response, err error) {
 		if resp != nil && resp.IsProvisional() {
 			return
@@ -762,57 +748,58 @@ func (a *Agent) bye(c *call, reasonHdr string) {
 
 // ---- in-dialog requests ----
 
+// callRequest answers a request in a call's dialog; the dialog layer has
+// checked its CSeq (§12.2.2), refreshed the remote target of a target
+// refresh request, and answered BYE (peerBye).
 func (a *Agent) callRequest(c *call, s *transaction.Server) {
 	req := s.Request()
-	if !c.dlg.checkSeq(req) {
-		a.reply(s, 500, "CSeq Out of Order")
-		return
-	}
 	switch req.Method {
-	case "BYE":
-		a.reply(s, 200, "")
-		if c.info.State == CallIncoming {
-			a.rejectWith(c, 487, "Request Terminated")
-		}
-		c.releaseHold()
-		a.endCall(c, 200, "BYE from peer", FailNone)
 	case "INVITE":
 		a.reinvited(c, s)
 	case "UPDATE":
 		// RFC 3311: without SDP it only refreshes; with SDP it is an offer.
 		if !isSDP(req) || c.media == nil {
-			a.reply(s, 200, "")
+			a.replyIn(c.dlg, s, 200, "")
 			return
 		}
 		ans, err := c.media.Answer(req.Body())
 		if err != nil {
-			a.reply(s, 488, "")
+			a.replyIn(c.dlg, s, 488, "")
 			return
 		}
-		c.dlg.refresh(req)
 		resp := sip.NewResponse(req, 200, "")
-		resp.SetContacts(c.dlg.contact)
+		resp.SetContacts(c.contact)
 		resp.SetContent("application/sdp", ans)
-		a.respond(s, resp)
+		a.respondIn(c.dlg, s, resp)
 		c.updateMediaInfo()
 	case "INFO":
 		a.incomingInfo(c, s)
 	case "OPTIONS":
-		a.reply(s, 200, "", "Allow", allowHeader, "Accept", "application/sdp")
+		a.replyIn(c.dlg, s, 200, "", "Allow", allowHeader, "Accept", "application/sdp")
 	default:
-		a.reply(s, 405, "", "Allow", allowHeader)
+		a.replyIn(c.dlg, s, 405, "", "Allow", allowHeader)
 	}
+}
+
+// peerBye ends a call whose dialog the peer ended with BYE (§15.1.2); the
+// dialog layer answered the BYE.
+func (a *Agent) peerBye(c *call) {
+	if c.info.State == CallIncoming {
+		a.rejectWith(c, 487, "Request Terminated")
+	}
+	c.releaseHold()
+	a.endCall(c, 200, "BYE from peer", FailNone)
 }
 
 func (a *Agent) reinvited(c *call, s *transaction.Server) {
 	req := s.Request()
 	if c.info.State != CallActive || c.media == nil {
-		a.reply(s, 500, "Server Internal Error", "Retry-After", "1")
+		a.replyIn(c.dlg, s, 500, "Server Internal Error", "Retry-After", "1")
 		return
 	}
-	if c.reinv || c.theirs || c.ok200 != nil {
+	if c.reinv || c.theirs || c.awaitACK {
 		// §14.2: an offer while ours is pending gets 491.
-		a.reply(s, 491, "Request Pending")
+		a.replyIn(c.dlg, s, 491, "Request Pending")
 		return
 	}
 	var sdp []byte
@@ -825,12 +812,11 @@ func (a *Agent) reinvited(c *call, s *transaction.Server) {
 		offered = true
 	}
 	if err != nil {
-		a.reply(s, 488, "")
+		a.replyIn(c.dlg, s, 488, "")
 		return
 	}
-	c.dlg.refresh(req)
 	resp := sip.NewResponse(req, 200, "")
-	resp.SetContacts(c.dlg.contact)
+	resp.SetContacts(c.contact)
 	resp.SetHeader("Allow", allowHeader)
 	resp.SetContent("application/sdp", sdp)
 	c.theirs = true
@@ -844,17 +830,17 @@ func (a *Agent) incomingInfo(c *call, s *transaction.Server) {
 	req := s.Request()
 	switch bodyType(req) {
 	case "":
-		a.reply(s, 200, "")
+		a.replyIn(c.dlg, s, 200, "")
 	case "application/dtmf-relay", "application/dtmf":
 		digit, dur, ok := parseDTMFRelay(string(req.Body()), bodyType(req))
 		if !ok {
-			a.reply(s, 400, "Bad DTMF")
+			a.replyIn(c.dlg, s, 400, "Bad DTMF")
 			return
 		}
-		a.reply(s, 200, "")
+		a.replyIn(c.dlg, s, 200, "")
 		a.emit(DTMFEvent{CallID: c.info.ID, Digit: digit, Duration: dur, Method: "info"})
 	default:
-		a.reply(s, 415, "", "Accept", "application/dtmf-relay")
+		a.replyIn(c.dlg, s, 415, "", "Accept", "application/dtmf-relay")
 	}
 }
 
@@ -909,7 +895,7 @@ func (a *Agent) Hold(ctx context.Context, callID string, on bool) error {
 		if c.info.State != CallActive {
 			return fmt.Errorf("%w: call %s is %s", ErrBadState, c.info.ID, c.info.State)
 		}
-		if c.reinv || c.theirs || c.glare != nil || c.ok200 != nil {
+		if c.reinv || c.theirs || c.glare != nil || c.awaitACK {
 			c.wantHold = &on
 			return nil
 		}
@@ -932,19 +918,21 @@ func (c *call) reinvite(on bool) {
 		a.errorEvent("hold", err)
 		return
 	}
-	req := c.dlg.request("INVITE")
+	req := c.dlg.NewRequest("INVITE")
+	req.SetContacts(c.contact)
 	req.SetHeader("Allow", allowHeader)
 	req.SetContent("application/sdp", offer)
 	c.reinv = true
-	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.dlg.transport), nextSeq: func() uint32 { c.dlg.localSeq++; return c.dlg.localSeq }}
+	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.acc.cfg.Transport), nextSeq: c.dlg.NextSeq}
 	o.h = func(resp *sip.Response, err error) {
 		if resp != nil && resp.IsProvisional() {
 			return
 		}
 		if resp != nil && resp.IsSuccess() {
-			cs, _ := resp.CSeq()
-			ack := c.dlg.ack(cs.Seq)
-			a.sendStateless(ack, nextHop(ack, c.dlg.transport))
+			// §12.2.1.2 target refresh, then the ACK (§13.2.2.4; the same
+			// ACK again for a retransmitted 2xx).
+			c.dlg.Update(o.req, resp)
+			a.ack(c.dlg, o.req, resp)
 			if !c.reinv {
 				return // a retransmitted 2xx
 			}
@@ -966,7 +954,6 @@ func (c *call) reinvite(on bool) {
 			}
 			a.errorEvent("hold", err)
 		case resp.IsSuccess():
-			c.dlg.refresh(resp)
 			if isSDP(resp) {
 				if err := c.media.Accept(resp.Body()); err != nil {
 					a.errorEvent("hold", err)
@@ -982,12 +969,7 @@ func (c *call) reinvite(on bool) {
 			// the Call-ID (we placed the call), 0–2 s otherwise.
 			c.media.Rollback()
 			c.media.SetHold(c.info.LocalHold)
-			var d time.Duration
-			if c.info.Direction == Outgoing {
-				d = 2100*time.Millisecond + time.Duration(a.random()*1900)*time.Millisecond
-			} else {
-				d = time.Duration(a.random()*2000) * time.Millisecond
-			}
+			d := c.dlg.GlareBackoff()
 			want := on
 			if c.wantHold == nil {
 				c.wantHold = &want
@@ -1014,7 +996,7 @@ func (c *call) reinvite(on bool) {
 // afterReinvite starts a hold change that waited for an offer/answer
 // exchange to finish.
 func (c *call) afterReinvite() {
-	if c.wantHold == nil || c.reinv || c.theirs || c.glare != nil || c.ok200 != nil || c.info.State != CallActive {
+	if c.wantHold == nil || c.reinv || c.theirs || c.glare != nil || c.awaitACK || c.info.State != CallActive {
 		return
 	}
 	on := *c.wantHold
@@ -1081,10 +1063,10 @@ func (c *call) nextInfo() {
 	}
 	d := c.dtmfQ[0]
 	c.dtmfQ = c.dtmfQ[1:]
-	req := c.dlg.request("INFO")
+	req := c.dlg.NewRequest("INFO")
 	req.SetContent("application/dtmf-relay", []byte("Signal="+string(d)+"\r\nDuration=100\r\n"))
 	c.dtmfBusy = true
-	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.dlg.transport), nextSeq: func() uint32 { c.dlg.localSeq++; return c.dlg.localSeq }}
+	o := &outReq{acc: c.acc, req: req, dest: nextHop(req, c.acc.cfg.Transport), nextSeq: c.dlg.NextSeq}
 	o.h = func(resp *sip.Response, err error) {
 		if resp != nil && resp.IsProvisional() {
 			return
@@ -1127,4 +1109,109 @@ func (a *Agent) scheduleStats() {
 		}
 		a.scheduleStats()
 	})
+}
+
+// ---- the dialog layer (sipcore/dialog) ----
+
+// setUACDialog makes the dialog resp (a 1xx with a tag or a 2xx to req,
+// our INVITE) creates or confirms the call's dialog (§12.1.2); an early
+// dialog of another fork is ended.
+func (c *call) setUACDialog(req *sip.Request, resp *sip.Response) {
+	d, err := c.a.dm.NewUAC(req, resp)
+	if err != nil {
+		c.a.cfg.Logger.Debug("no dialog", "call", c.info.ID, "err", err)
+		return
+	}
+	if c.dlg != nil && c.dlg != d {
+		c.dlg.Terminate()
+	}
+	if c.dlg != d {
+		d.SetResolve(c.a.dialogResolve(c.acc))
+		c.dlg, c.contact = d, c.acc.contact()
+	}
+}
+
+// dialogResolve resolves a dialog's next hop as the account's requests
+// are (RFC 3263, the account's transport by default); the first target.
+func (a *Agent) dialogResolve(acc *account) func(context.Context, sip.URI) (transaction.Target, error) {
+	tr := acc.cfg.Transport
+	return func(ctx context.Context, u sip.URI) (transaction.Target, error) {
+		ts, err := a.resolve(ctx, destination{uri: u, transport: tr})
+		if err != nil {
+			return transaction.Target{}, err
+		}
+		return ts[0], nil
+	}
+}
+
+// ack sends (or sends again) the ACK for a 2xx to invite in d, off the
+// loop: resolving the next hop may wait on DNS.
+func (a *Agent) ack(d *dialog.Dialog, invite *sip.Request, resp *sip.Response) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := d.ACK(a.ctx, invite, resp); err != nil {
+			a.cfg.Logger.Debug("ack not sent", "err", err)
+		}
+	}()
+}
+
+// dialogCall returns the live call whose dialog is d.
+func (a *Agent) dialogCall(d *dialog.Dialog) *call {
+	if c, ok := a.byCID[d.ID().CallID]; ok && c.dlg == d && c.info.State != CallEnded {
+		return c
+	}
+	return nil
+}
+
+// onDialogRequest receives an in-dialog request the dialog layer accepted
+// (dialog.Config.OnRequest) for a call or a subscription; it runs in the
+// loop, which called Deliver.
+func (a *Agent) onDialogRequest(d *dialog.Dialog, s *transaction.Server) {
+	if c := a.dialogCall(d); c != nil {
+		a.callRequest(c, s)
+		return
+	}
+	req, cid := s.Request(), d.ID().CallID
+	if sub, ok := a.subByCID[cid]; ok && sub.dlg == d && req.Method == "NOTIFY" {
+		a.subNotify(sub, d, s)
+		return
+	}
+	if w, ok := a.watchers[cid]; ok && w.dlg == d && req.Method == "SUBSCRIBE" {
+		a.watcherSubscribe(w, s)
+		return
+	}
+	a.noDialog(s)
+}
+
+// onDialogACK receives the ACK for our 2xx (dialog.Config.OnACK); it runs
+// in the loop, which called HandleACK.
+func (a *Agent) onDialogACK(d *dialog.Dialog, ack *sip.Request) {
+	if c := a.dialogCall(d); c != nil {
+		a.callACK(c, ack)
+	}
+}
+
+// onDialogEnd learns that the dialog layer ended a dialog
+// (dialog.Config.OnTerminate). A BYE from the peer is reported in the loop
+// (Deliver); the give-up on our 2xx comes from a timer and is posted. The
+// other reasons follow what the engine did itself.
+func (a *Agent) onDialogEnd(d *dialog.Dialog, reason error) {
+	switch {
+	case errors.Is(reason, dialog.ErrRemoteBye):
+		if c := a.dialogCall(d); c != nil {
+			a.peerBye(c)
+		}
+	case errors.Is(reason, dialog.ErrNoACK):
+		a.post(func() {
+			c := a.dialogCall(d)
+			if c == nil {
+				return
+			}
+			// §13.3.1.4: no ACK for 64·T1: end the session with BYE.
+			c.awaitACK = false
+			a.bye(c, `SIP;cause=408;text="no ACK"`)
+			a.endCall(c, 408, "no ACK", FailTimeout)
+		})
+	}
 }

@@ -125,7 +125,8 @@ type Config struct {
 	UserAgent string
 	Media     MediaFactory
 	Logger    *slog.Logger
-	// Rand supplies randomness for back-off jitter; nil uses math/rand/v2.
+	// Rand supplies randomness for the registration back-off jitter; nil
+	// uses math/rand/v2. (The §14.1 glare back-off is sipcore/dialog's.)
 	Rand func() float64
 }
 

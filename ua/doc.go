@@ -17,16 +17,24 @@
 // Files: agent.go (the loop, the event FIFO, Start/Close), sipio.go
 // (transport glue, tracing with credential redaction, RFC 3263 next hop,
 // incoming request dispatch and validation), account.go (registration,
-// digest retries), dialog.go (a small RFC 3261 §12 dialog), call.go
-// (calls, hold, DTMF, re-INVITE glare), message.go (MESSAGE), presence.go
-// (PUBLISH, SUBSCRIBE/NOTIFY both ways). uatest holds a fake MediaFactory
-// and a scripted registrar/proxy/presence server for tests.
+// digest retries), call.go (calls, hold, DTMF, re-INVITE glare, and the
+// glue to sipcore/dialog), message.go (MESSAGE), presence.go (PUBLISH,
+// SUBSCRIBE/NOTIFY both ways). uatest holds a fake MediaFactory and a
+// scripted registrar/proxy/presence server for tests.
+//
+// Dialogs (RFC 3261 §12–§15) are sipcore/dialog's: a dialog.Manager owns
+// the transaction layer; the loop routes requests itself (Config.Unrouted)
+// and hands in-dialog requests, ACKs and stray 2xx to it. The dialog layer
+// keeps the route set, remote target and CSeqs, answers 481/500 and BYE,
+// sends and re-sends the ACK for our 2xx, retransmits our 2xx until the
+// ACK (giving up after 64·T1), ends extra forks and supplies the §14.1
+// glare back-off. The engine runs the client transactions (failover,
+// digest retry, redirects) and the offer/answer.
 //
 // Not done yet: REFER transfer, PRACK/100rel, session timers, forking
 // beyond "first 2xx wins" (later 2xx are ACKed and BYEd), RFC 3263
 // failover across several targets (the first resolved target is used),
-// Outbound (RFC 5626) flows. The dialog code here predates sipcore/dialog
-// and should move onto it.
+// Outbound (RFC 5626) flows.
 //
 // Imports: sipcore/... only. It must never import media (it declares the
 // small media interface it needs; main wires media in) nor ui.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/sipcore/dialog"
 	"github.com/teaphone/teaphone/sipcore/sip"
 	"github.com/teaphone/teaphone/sipcore/transaction"
 	"github.com/teaphone/teaphone/ua/pidf"
@@ -152,11 +153,26 @@ type subscription struct {
 	callID   string
 	localTag string
 	cseq     uint32
-	dlg      *dialog
-	state    SubState
-	timer    *time.Timer
-	ending   bool
-	failures int
+	out      *outReq        // the initial SUBSCRIBE, as last sent
+	dlg      *dialog.Dialog // in the dialog layer (RFC 6665 §4.1.2.4)
+	// dlgContact is our Contact for dlg (its SUBSCRIBEs carry it).
+	dlgContact sip.Address
+	state      SubState
+	timer      *time.Timer
+	ending     bool
+	failures   int
+}
+
+// contact is our Contact for requests in the subscription's dialog.
+func (s *subscription) contact() sip.Address { return s.dlgContact }
+
+// endDialog leaves the subscription's dialog (no BYE: RFC 6665 dialogs
+// end with the subscription).
+func (s *subscription) endDialog() {
+	if s.dlg != nil {
+		s.dlg.Terminate()
+		s.dlg = nil
+	}
 }
 
 func (s *subscription) stopTimers() {
@@ -223,12 +239,13 @@ func (a *Agent) unsubscribe(s *subscription) {
 	s.stopTimers()
 	delete(a.subs, s.key)
 	if s.dlg != nil {
-		req := s.dlg.request("SUBSCRIBE")
+		req := s.dlg.NewRequest("SUBSCRIBE")
+		req.SetContacts(s.contact())
 		req.SetHeader("Event", "presence")
 		req.SetHeader("Accept", pidf.ContentType)
 		req.SetExpires(0)
 		a.hold()
-		o := &outReq{acc: s.acc, req: req, dest: nextHop(req, s.dlg.transport), nextSeq: func() uint32 { s.dlg.localSeq++; return s.dlg.localSeq }}
+		o := &outReq{acc: s.acc, req: req, dest: nextHop(req, s.acc.cfg.Transport), nextSeq: s.dlg.NextSeq}
 		o.h = func(resp *sip.Response, err error) {
 			if resp != nil && resp.IsProvisional() {
 				return
@@ -246,7 +263,7 @@ func (s *subscription) subscribe() {
 	if s.callID != "" && a.subByCID[s.callID] == s {
 		delete(a.subByCID, s.callID)
 	}
-	s.dlg = nil
+	s.endDialog()
 	req := s.acc.newRequest("SUBSCRIBE", sip.Address{URI: s.target})
 	req.SetContacts(s.acc.contact())
 	req.SetHeader("Event", "presence")
@@ -264,6 +281,7 @@ func (s *subscription) subscribe() {
 		}
 		s.onResponse(o.req, resp, err)
 	}
+	s.out = o
 	a.start(o)
 }
 
@@ -286,9 +304,13 @@ func (s *subscription) onResponse(req *sip.Request, resp *sip.Response, err erro
 	}
 	s.failures = 0
 	if s.dlg == nil {
-		s.dlg = uacDialog(req, resp, s.acc.contact(), s.acc.cfg.Transport)
+		// §12.1.2 (RFC 6665 §4.1.2.1): the 2xx creates the dialog.
+		if d, err := a.dm.NewUAC(req, resp); err == nil {
+			d.SetResolve(a.dialogResolve(s.acc))
+			s.dlg, s.dlgContact = d, s.acc.contact()
+		}
 	} else {
-		s.dlg.refresh(resp)
+		s.dlg.Update(req, resp) // §12.2.1.2 target refresh
 	}
 	exp := a.cfg.SubscribeExpires
 	if n, err := resp.Expires(); err == nil && resp.HasHeader("Expires") {
@@ -317,12 +339,13 @@ func (s *subscription) refresh() {
 		return
 	}
 	a := s.a
-	req := s.dlg.request("SUBSCRIBE")
+	req := s.dlg.NewRequest("SUBSCRIBE")
+	req.SetContacts(s.contact())
 	req.SetHeader("Event", "presence")
 	req.SetHeader("Accept", pidf.ContentType)
 	req.SetExpires(int(a.cfg.SubscribeExpires / time.Second))
 	callID := s.callID
-	o := &outReq{acc: s.acc, req: req, dest: nextHop(req, s.dlg.transport), nextSeq: func() uint32 { s.dlg.localSeq++; return s.dlg.localSeq }}
+	o := &outReq{acc: s.acc, req: req, dest: nextHop(req, s.acc.cfg.Transport), nextSeq: s.dlg.NextSeq}
 	o.h = func(resp *sip.Response, err error) {
 		if s.ending || s.callID != callID || (resp != nil && resp.IsProvisional()) {
 			return
@@ -354,8 +377,9 @@ func (s *subscription) fail(code int, reason string, transient bool) {
 }
 
 // subNotify handles a NOTIFY for one of our subscriptions (RFC 6665
-// §4.1.3, RFC 3856 §6.6).
-func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
+// §4.1.3, RFC 3856 §6.6). d is its dialog when the dialog layer delivered
+// it (CSeq checked, target refreshed), nil when no dialog matched it.
+func (a *Agent) subNotify(s *subscription, d *dialog.Dialog, srv *transaction.Server) {
 	req := srv.Request()
 	ev, err := req.Event()
 	if err != nil || !strings.EqualFold(ev.Value, "presence") {
@@ -367,18 +391,21 @@ func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
 		a.reply(srv, 400, "Bad Subscription-State")
 		return
 	}
-	if s.dlg == nil {
+	switch {
+	case s.dlg == nil && s.out != nil:
 		// The NOTIFY overtook the 2xx: it creates the dialog (§4.1.2.4).
-		s.dlg = uasDialog(req, s.localTag, s.acc.contact(), s.acc.cfg.Transport)
-		s.dlg.localSeq = s.cseq
-	} else if req.FromTag() != s.dlg.remote.Tag() {
+		d, err := a.dm.NewNotified(s.out.req, srv)
+		if err != nil {
+			a.reply(srv, 481, "")
+			return
+		}
+		d.SetResolve(a.dialogResolve(s.acc))
+		s.dlg, s.dlgContact = d, s.acc.contact()
+	case s.dlg == nil || d != s.dlg:
+		// another notifier (a fork) or a dialog we left
 		a.reply(srv, 481, "")
 		return
-	} else if !s.dlg.checkSeq(req) {
-		a.reply(srv, 500, "CSeq Out of Order")
-		return
 	}
-	s.dlg.refresh(req)
 	if len(req.Body()) > 0 && bodyType(req) != pidf.ContentType {
 		a.reply(srv, 415, "", "Accept", pidf.ContentType)
 		return
@@ -395,6 +422,7 @@ func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
 	if s.ending {
 		if strings.EqualFold(ss.Value, "terminated") {
 			delete(a.subByCID, s.callID)
+			s.endDialog()
 		}
 		return
 	}
@@ -424,7 +452,7 @@ func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
 		reason := strings.ToLower(ss.Param("reason"))
 		s.stopTimers()
 		delete(a.subByCID, s.callID)
-		s.dlg = nil
+		s.endDialog()
 		s.event(SubTerminated, 0, reason)
 		// RFC 6665 §4.1.3: re-subscribe after deactivated/timeout (or no
 		// reason); after probation/giveup wait retry-after; never after
@@ -452,7 +480,8 @@ func (a *Agent) subNotify(s *subscription, srv *transaction.Server) {
 
 type watcher struct {
 	acc     *account
-	dlg     *dialog
+	dlg     *dialog.Dialog
+	contact sip.Address
 	timer   *time.Timer
 	until   time.Time
 	closing bool
@@ -476,19 +505,25 @@ func (a *Agent) incomingSubscribe(acc *account, s *transaction.Server) {
 	if n, err := req.Expires(); err == nil && req.HasHeader("Expires") {
 		exp = min(n, maxWatchExpires)
 	}
-	dlg := uasDialog(req, sip.NewTag(), acc.contact(), acc.cfg.Transport)
+	dlg, err := a.dm.NewUAS(s) // §12.1.1
+	if err != nil {
+		a.reply(s, 500, "Server Internal Error")
+		return
+	}
+	dlg.SetResolve(a.dialogResolve(acc))
+	w := &watcher{acc: acc, dlg: dlg, contact: acc.contact()}
 	resp := sip.NewResponse(req, 200, "")
-	_ = resp.SetToTag(dlg.local.Tag())
-	resp.SetContacts(dlg.contact)
+	_ = resp.SetToTag(dlg.ID().LocalTag)
+	resp.SetContacts(w.contact)
 	resp.SetExpires(exp)
-	a.respond(s, resp)
-	w := &watcher{acc: acc, dlg: dlg}
+	a.respondIn(dlg, s, resp)
 	if exp == 0 {
 		// a fetch (§4.4.3): one NOTIFY, terminated
 		a.sendWatcherNotify(w, "terminated;reason=timeout")
+		dlg.Terminate()
 		return
 	}
-	a.watchers[dlg.callID] = w
+	a.watchers[dlg.ID().CallID] = w
 	a.armWatcher(w, exp)
 	a.notifyWatcher(w, "active;expires="+strconv.Itoa(exp))
 }
@@ -504,20 +539,16 @@ func (a *Agent) armWatcher(w *watcher, exp int) {
 	})
 }
 
-// watcherSubscribe handles a refresh or un-SUBSCRIBE in a watcher's dialog.
+// watcherSubscribe handles a refresh or un-SUBSCRIBE in a watcher's
+// dialog (the dialog layer checked its CSeq and refreshed the target).
 func (a *Agent) watcherSubscribe(w *watcher, s *transaction.Server) {
 	req := s.Request()
-	if !w.dlg.checkSeq(req) {
-		a.reply(s, 500, "CSeq Out of Order")
-		return
-	}
 	exp := maxWatchExpires
 	if n, err := req.Expires(); err == nil && req.HasHeader("Expires") {
 		exp = min(n, maxWatchExpires)
 	}
-	w.dlg.refresh(req)
 	resp := sip.NewResponse(req, 200, "")
-	resp.SetContacts(w.dlg.contact)
+	resp.SetContacts(w.contact)
 	resp.SetExpires(exp)
 	a.respond(s, resp)
 	if exp == 0 {
@@ -546,16 +577,18 @@ func (a *Agent) terminateWatcher(w *watcher, reason string) {
 	}
 	a.sendWatcherNotify(w, "terminated;reason="+reason)
 	w.closing = true
-	delete(a.watchers, w.dlg.callID)
+	delete(a.watchers, w.dlg.ID().CallID)
+	w.dlg.Terminate()
 }
 
 func (a *Agent) sendWatcherNotify(w *watcher, state string) {
-	req := w.dlg.request("NOTIFY")
+	req := w.dlg.NewRequest("NOTIFY")
+	req.SetContacts(w.contact)
 	req.SetHeader("Event", "presence")
 	req.SetHeader("Subscription-State", state)
 	req.SetContent(pidf.ContentType, w.acc.pidfDoc())
 	a.hold()
-	o := &outReq{acc: w.acc, req: req, dest: nextHop(req, w.dlg.transport), nextSeq: func() uint32 { w.dlg.localSeq++; return w.dlg.localSeq }}
+	o := &outReq{acc: w.acc, req: req, dest: nextHop(req, w.acc.cfg.Transport), nextSeq: w.dlg.NextSeq}
 	o.h = func(resp *sip.Response, err error) {
 		if resp != nil && resp.IsProvisional() {
 			return
@@ -568,7 +601,8 @@ func (a *Agent) sendWatcherNotify(w *watcher, state string) {
 				if w.timer != nil {
 					w.timer.Stop()
 				}
-				delete(a.watchers, w.dlg.callID)
+				delete(a.watchers, w.dlg.ID().CallID)
+				w.dlg.Terminate()
 			}
 		}
 	}

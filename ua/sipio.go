@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/teaphone/teaphone/sipcore/dialog"
+	"github.com/teaphone/teaphone/sipcore/digest"
 	"github.com/teaphone/teaphone/sipcore/resolve"
 	"github.com/teaphone/teaphone/sipcore/sip"
 	"github.com/teaphone/teaphone/sipcore/transaction"
@@ -66,8 +68,8 @@ func headerLine(raw, name, compact string) string {
 }
 
 // redact hides digest responses in Authorization and Proxy-Authorization
-// header lines: the user name (and realm, uri, algorithm) stay, everything
-// that could help guess the password is replaced with "[redacted]".
+// header lines of a raw message (digest.Redact: the user name, realm, uri,
+// algorithm and qop stay, the rest becomes "[redacted]").
 func redact(raw string) string {
 	head, body, hasBody := strings.Cut(raw, "\r\n\r\n")
 	if !strings.Contains(strings.ToLower(head), "authorization") {
@@ -83,55 +85,11 @@ func redact(raw string) string {
 		if ln != "authorization" && ln != "proxy-authorization" {
 			continue
 		}
-		lines[i] = n + ": " + redactCredentials(strings.TrimSpace(v))
+		lines[i] = n + ": " + digest.Redact(v)
 	}
 	out := strings.Join(lines, "\r\n")
 	if hasBody {
 		out += "\r\n\r\n" + body
-	}
-	return out
-}
-
-func redactCredentials(v string) string {
-	scheme, rest, _ := strings.Cut(v, " ")
-	keep := map[string]bool{"username": true, "realm": true, "uri": true, "algorithm": true, "qop": true}
-	var parts []string
-	redacted := false
-	for _, p := range splitParams(rest) {
-		name, _, _ := strings.Cut(p, "=")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if keep[name] {
-			parts = append(parts, strings.TrimSpace(p))
-		} else {
-			redacted = true
-		}
-	}
-	if redacted || len(parts) == 0 {
-		parts = append(parts, "[redacted]")
-	}
-	return scheme + " " + strings.Join(parts, ", ")
-}
-
-// splitParams splits on commas outside quoted strings.
-func splitParams(s string) []string {
-	var out []string
-	inQ, esc, start := false, false, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case c == '\\' && inQ:
-			esc = true
-		case c == '"':
-			inQ = !inQ
-		case c == ',' && !inQ:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
 	}
 	return out
 }
@@ -285,28 +243,23 @@ func (a *Agent) attempt(ctx context.Context, req *sip.Request, tgt transaction.T
 	return true
 }
 
-// sendStateless sends a request outside any transaction (the ACK for a 2xx).
-func (a *Agent) sendStateless(req *sip.Request, d destination) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		tgts, err := a.resolve(a.ctx, d)
-		if err != nil {
-			return
-		}
-		_ = a.tx.Send(a.ctx, req, tgts[0])
-	}()
-}
-
 // respond queues resp for s. Responses are sent in order by one goroutine
 // (the responder), so the loop never waits on the network: a response over
 // TCP/TLS may need a connection first (RFC 3261 §18.2.2).
 func (a *Agent) respond(s *transaction.Server, resp *sip.Response) {
+	a.respondIn(nil, s, resp)
+}
+
+// respondIn queues resp for s, a request in dialog d: the responder sends
+// it through d.Respond, so the dialog sees it (a 2xx to an INVITE is
+// retransmitted until the ACK, §13.3.1.4; a final response ends a
+// re-INVITE or, non-2xx to the INVITE, the early dialog).
+func (a *Agent) respondIn(d *dialog.Dialog, s *transaction.Server, resp *sip.Response) {
 	if !resp.HasHeader("User-Agent") {
 		resp.SetHeader("User-Agent", a.cfg.UserAgent)
 	}
 	a.respMu.Lock()
-	a.respQ = append(a.respQ, queuedResp{s, resp})
+	a.respQ = append(a.respQ, queuedResp{s, resp, d})
 	a.respMu.Unlock()
 	select {
 	case a.respSignal <- struct{}{}:
@@ -317,6 +270,7 @@ func (a *Agent) respond(s *transaction.Server, resp *sip.Response) {
 type queuedResp struct {
 	s    *transaction.Server
 	resp *sip.Response
+	d    *dialog.Dialog // nil outside a dialog
 }
 
 func (a *Agent) responder() {
@@ -327,7 +281,11 @@ func (a *Agent) responder() {
 		a.respQ = nil
 		a.respMu.Unlock()
 		for _, r := range q {
-			if err := r.s.Respond(r.resp); err != nil && !errors.Is(err, transaction.ErrTerminated) && !errors.Is(err, transaction.ErrClosed) {
+			respond := r.s.Respond
+			if r.d != nil {
+				respond = func(resp *sip.Response) error { return r.d.Respond(r.s, resp) }
+			}
+			if err := respond(r.resp); err != nil && !errors.Is(err, transaction.ErrTerminated) && !errors.Is(err, transaction.ErrClosed) {
 				a.cfg.Logger.Debug("respond failed", "err", err)
 			}
 		}
@@ -343,11 +301,16 @@ func (a *Agent) responder() {
 }
 
 func (a *Agent) reply(s *transaction.Server, code int, reason string, hdrs ...string) *sip.Response {
+	return a.replyIn(nil, s, code, reason, hdrs...)
+}
+
+// replyIn is reply for a request in dialog d (see respondIn).
+func (a *Agent) replyIn(d *dialog.Dialog, s *transaction.Server, code int, reason string, hdrs ...string) *sip.Response {
 	resp := sip.NewResponse(s.Request(), code, reason)
 	for i := 0; i+1 < len(hdrs); i += 2 {
 		resp.SetHeader(hdrs[i], hdrs[i+1])
 	}
-	a.respond(s, resp)
+	a.respondIn(d, s, resp)
 	return resp
 }
 
@@ -489,43 +452,35 @@ func (a *Agent) isOurHost(u sip.URI) bool {
 }
 
 func (a *Agent) inDialog(s *transaction.Server) {
+	// Calls' and subscriptions' dialogs live in the dialog layer: §12.2.2
+	// checks there, then onDialogRequest.
+	if a.dm.Deliver(s) {
+		return
+	}
 	req := s.Request()
-	cid := req.CallID()
-	if c, ok := a.byCID[cid]; ok && c.dlg != nil && c.dlg.matches(req) {
-		a.callRequest(c, s)
+	if sub, ok := a.subByCID[req.CallID()]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
+		// a NOTIFY for our SUBSCRIBE from a notifier we have no dialog
+		// with (yet: RFC 6665 §4.1.2.4)
+		a.subNotify(sub, nil, s)
 		return
 	}
-	if sub, ok := a.subByCID[cid]; ok && req.Method == "NOTIFY" && req.ToTag() == sub.localTag {
-		a.subNotify(sub, s)
-		return
-	}
-	if w, ok := a.watchers[cid]; ok && req.Method == "SUBSCRIBE" && w.dlg.matches(req) {
-		a.watcherSubscribe(w, s)
-		return
-	}
-	if req.Method == "OPTIONS" {
+	a.noDialog(s)
+}
+
+// noDialog answers an in-dialog request that belongs to nothing we have:
+// OPTIONS (a keep-alive) gets 200, the rest 481 (§12.2.2).
+func (a *Agent) noDialog(s *transaction.Server) {
+	if s.Request().Method == "OPTIONS" {
 		a.reply(s, 200, "", "Allow", allowHeader)
 		return
 	}
 	a.reply(s, 481, "Call/Transaction Does Not Exist")
 }
 
+// onACK gives an ACK no transaction absorbed (the ACK for our 2xx) to the
+// dialog layer.
 func (a *Agent) onACK(ack *sip.Request) {
-	if c, ok := a.byCID[ack.CallID()]; ok {
-		a.callACK(c, ack)
-	}
-}
-
-// onStrayResponse re-ACKs a 2xx retransmission after the transaction is
-// gone (RFC 3261 §13.2.2.4).
-func (a *Agent) onStrayResponse(resp *sip.Response) {
-	cs, err := resp.CSeq()
-	if err != nil || cs.Method != "INVITE" || !resp.IsSuccess() {
-		return
-	}
-	if c, ok := a.byCID[resp.CallID()]; ok && c.dlg != nil && c.lastACK != nil {
-		a.sendStateless(c.lastACK.Clone(), nextHop(c.lastACK, c.acc.cfg.Transport))
-	}
+	a.dm.HandleACK(ack)
 }
 
 func (a *Agent) onConnError(ce *transport.ConnError) {

@@ -76,6 +76,9 @@ type Dialog struct {
 	okDeadline time.Time
 	okGen      uint32
 
+	// resolve overrides Config.Resolve for this dialog (SetResolve).
+	resolve func(ctx context.Context, next sip.URI) (transaction.Target, error)
+
 	done chan struct{}
 }
 
@@ -342,20 +345,20 @@ func (d *Dialog) receive(s *transaction.Server) {
 	req := s.Request()
 	cs, err := req.CSeq()
 	if err != nil {
-		_ = s.Respond(sip.NewResponse(req, sip.StatusBadRequest, "Bad CSeq"))
+		d.m.respond(s, sip.NewResponse(req, sip.StatusBadRequest, "Bad CSeq"))
 		return
 	}
 	d.mu.Lock()
 	if d.state == StateTerminated {
 		d.mu.Unlock()
-		_ = s.Respond(sip.NewResponse(req, sip.StatusCallTransactionDoesNotExist, ""))
+		d.m.respond(s, sip.NewResponse(req, sip.StatusCallTransactionDoesNotExist, ""))
 		return
 	}
 	// §12.2.2: a lower CSeq than the remote sequence number is out of
 	// order: 500.
 	if d.remoteSeqSet && cs.Seq < d.remoteSeq {
 		d.mu.Unlock()
-		_ = s.Respond(sip.NewResponse(req, sip.StatusServerInternalError, "CSeq Out Of Order"))
+		d.m.respond(s, sip.NewResponse(req, sip.StatusServerInternalError, "CSeq Out Of Order"))
 		return
 	}
 	d.remoteSeq, d.remoteSeqSet = cs.Seq, true
@@ -364,7 +367,7 @@ func (d *Dialog) receive(s *transaction.Server) {
 		case d.pendingInvite:
 			// §14.2: our own re-INVITE is pending: 491.
 			d.mu.Unlock()
-			_ = s.Respond(d.NewResponse(req, sip.StatusRequestPending, ""))
+			d.m.respond(s, d.NewResponse(req, sip.StatusRequestPending, ""))
 			return
 		case d.incomingInvite:
 			// §14.2: a previous re-INVITE from the peer is still being
@@ -372,7 +375,7 @@ func (d *Dialog) receive(s *transaction.Server) {
 			d.mu.Unlock()
 			r := d.NewResponse(req, sip.StatusServerInternalError, "")
 			r.SetHeader(sip.HeaderRetryAfter, itoa(uint32(GlareBackoff(false)/time.Second)))
-			_ = s.Respond(r)
+			d.m.respond(s, r)
 			return
 		}
 		d.incomingInvite = true
@@ -387,7 +390,7 @@ func (d *Dialog) receive(s *transaction.Server) {
 
 	if req.Method == sip.MethodBye {
 		// §15.1.2: answer 200 and end the dialog.
-		_ = s.Respond(d.NewResponse(req, sip.StatusOK, ""))
+		d.m.respond(s, d.NewResponse(req, sip.StatusOK, ""))
 		d.terminate(ErrRemoteBye, true)
 		return
 	}
@@ -395,7 +398,7 @@ func (d *Dialog) receive(s *transaction.Server) {
 		f(d, s)
 		return
 	}
-	_ = s.Respond(d.NewResponse(req, sip.StatusNotImplemented, ""))
+	d.m.respond(s, d.NewResponse(req, sip.StatusNotImplemented, ""))
 }
 
 // isTargetRefresh reports the methods that refresh the remote target
@@ -494,7 +497,13 @@ func nextHop(req *sip.Request) sip.URI {
 
 // Target resolves where an in-dialog request goes.
 func (d *Dialog) Target(ctx context.Context, req *sip.Request) (transaction.Target, error) {
-	return d.m.cfg.Resolve(ctx, nextHop(req))
+	d.mu.Lock()
+	resolve := d.resolve
+	d.mu.Unlock()
+	if resolve == nil {
+		resolve = d.m.cfg.Resolve
+	}
+	return resolve(ctx, nextHop(req))
 }
 
 // Do sends a non-INVITE request built with NewRequest and returns its
@@ -575,7 +584,7 @@ func (d *Dialog) Reinvite(ctx context.Context, req *sip.Request) (*sip.Response,
 		}
 		if resp.IsSuccess() {
 			d.afterResponse(req, resp)
-			d.sendACK(ctx, resp)
+			d.sendACK(ctx, resp, req)
 			// Keep ACKing 2xx retransmissions until Timer M.
 			d.m.goOwned(func() {
 				for r := range c.Responses() {
@@ -596,7 +605,10 @@ func (d *Dialog) Reinvite(ctx context.Context, req *sip.Request) (*sip.Response,
 // (§13.2.2.4): the INVITE's CSeq number with method ACK, Request-URI and
 // Route from the dialog, a new branch. It is retransmitted for each
 // retransmission of the 2xx (reACK).
-func (d *Dialog) sendACK(ctx context.Context, resp *sip.Response) {
+//
+// §13.2.2.4: the ACK carries the same credentials as the INVITE (its
+// Authorization and Proxy-Authorization values), when invite is known.
+func (d *Dialog) sendACK(ctx context.Context, resp *sip.Response, invite *sip.Request) {
 	cs, _ := resp.CSeq()
 	d.mu.Lock()
 	ack := d.buildLocked(sip.MethodAck, cs.Seq)
@@ -604,6 +616,13 @@ func (d *Dialog) sendACK(ctx context.Context, resp *sip.Response) {
 		ack.RemoveHeader(sip.HeaderContact)
 	}
 	d.mu.Unlock()
+	if invite != nil {
+		for _, h := range []string{sip.HeaderAuthorization, sip.HeaderProxyAuthorization} {
+			for _, v := range invite.HeaderValues(h) {
+				ack.AddHeader(h, v)
+			}
+		}
+	}
 	if f := d.m.cfg.PrepareACK; f != nil {
 		f(d, ack, resp)
 	}

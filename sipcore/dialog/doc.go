@@ -17,7 +17,8 @@
 //   - The in-dialog request builder with loose and strict routing
 //     (§12.2.1.1).
 //   - INVITE UAC core: the ACK for a 2xx, new branch, the INVITE's CSeq
-//     number, re-sent for every 2xx retransmission (§13.2.2.4); other
+//     number and credentials, re-sent for every 2xx retransmission
+//     (§13.2.2.4); other
 //     forks' 2xx are ACKed and ended with BYE (§13.2.2.4).
 //   - INVITE UAS core: 2xx retransmission at T1 doubling to T2 until the
 //     ACK, giving up after 64·T1 with ErrNoACK so the UA sends BYE
@@ -30,7 +31,12 @@
 //
 // A Manager creates and owns the transaction layer, so that it sees the
 // ACKs for 2xx and stray 2xx retransmissions; out-of-dialog requests go to
-// Config.Transaction.Handler. Nothing here resolves DNS: Config.Resolve
+// Config.Transaction.Handler. A UA with its own event loop sets
+// Config.Unrouted and calls Deliver, HandleACK and HandleStrayResponse
+// itself; one that runs the dialog-creating client transaction itself
+// (failover, digest retry, redirects) builds the dialog with NewUAC (or
+// NewNotified, RFC 6665 §4.1.2.4) and sends the 2xx ACK with Dialog.ACK
+// (own.go). Nothing here resolves DNS: Config.Resolve
 // turns a next-hop URI into a transaction.Target (IP literals by default).
 //
 // This package imports only the standard library, sipcore/sip and

@@ -69,6 +69,19 @@ type Config struct {
 	OnTerminate func(d *Dialog, reason error)
 	// Logger receives debug diagnostics; nil discards.
 	Logger *slog.Logger
+
+	// Unrouted, when true, leaves routing to the UA: the Manager does not
+	// wrap Transaction.Handler, OnACK and OnStrayResponse, so they receive
+	// every request, unmatched ACK and stray response, and the UA calls
+	// Deliver (or HandleRequest), HandleACK and HandleStrayResponse itself,
+	// after checks of its own and on a goroutine of its choice (an event
+	// loop). OnRequest, OnACK and the OnTerminate for ErrRemoteBye then run
+	// on that goroutine.
+	Unrouted bool
+	// Respond, if set, sends the responses the Manager builds itself (481,
+	// 500, 491, the 200 to BYE, 501, 400) instead of s.Respond: a UA can
+	// queue them behind its own responses or stamp a User-Agent header.
+	Respond func(s *transaction.Server, resp *sip.Response)
 }
 
 // Manager is a dialog layer (RFC 3261 §12): it owns a transaction layer,
@@ -102,6 +115,12 @@ func NewManager(tp transaction.Transport, cfg Config) *Manager {
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, done: make(chan struct{}), dialogs: map[ID]*Dialog{}}
 	tc := cfg.Transaction
+	if cfg.Unrouted {
+		m.tl = transaction.NewLayer(tp, tc)
+		c := m.tl.Config()
+		m.t1, m.t2 = c.T1, c.T2
+		return m
+	}
 	outOfDialog, ackNext, strayNext := tc.Handler, tc.OnACK, tc.OnStrayResponse
 	tc.Handler = func(s *transaction.Server) {
 		if m.HandleRequest(s) {
@@ -111,7 +130,7 @@ func NewManager(tp transaction.Transport, cfg Config) *Manager {
 			outOfDialog(s)
 			return
 		}
-		_ = s.Respond(sip.NewResponse(s.Request(), sip.StatusNotImplemented, ""))
+		m.respond(s, sip.NewResponse(s.Request(), sip.StatusNotImplemented, ""))
 	}
 	tc.OnACK = func(ack *sip.Request, from transaction.Target) {
 		if !m.HandleACK(ack) && ackNext != nil {
@@ -212,18 +231,42 @@ func (m *Manager) goOwned(f func()) bool {
 // UAs that route requests differently.
 func (m *Manager) HandleRequest(s *transaction.Server) bool {
 	req := s.Request()
+	if req.ToTag() == "" {
+		return false
+	}
+	if !m.Deliver(s) {
+		// §12.2.2: a request with a To tag matching no dialog: 481.
+		m.respond(s, sip.NewResponse(req, sip.StatusCallTransactionDoesNotExist, ""))
+	}
+	return true
+}
+
+// Deliver gives a request with a To tag to its dialog (§12.2.2 checks,
+// then OnRequest, or the BYE handling) and reports true; it reports false,
+// answering nothing, when the request has no To tag or matches no dialog
+// of this Manager, so a UA keeping other dialogs of its own (subscriptions)
+// can look further before answering 481.
+func (m *Manager) Deliver(s *transaction.Server) bool {
+	req := s.Request()
 	toTag := req.ToTag()
 	if toTag == "" {
 		return false
 	}
 	d := m.Dialog(ID{CallID: req.CallID(), LocalTag: toTag, RemoteTag: req.FromTag()})
 	if d == nil {
-		// §12.2.2: a request with a To tag matching no dialog: 481.
-		_ = s.Respond(sip.NewResponse(req, sip.StatusCallTransactionDoesNotExist, ""))
-		return true
+		return false
 	}
 	d.receive(s)
 	return true
+}
+
+// respond sends a response the Manager built itself (Config.Respond).
+func (m *Manager) respond(s *transaction.Server, resp *sip.Response) {
+	if m.cfg.Respond != nil {
+		m.cfg.Respond(s, resp)
+		return
+	}
+	_ = s.Respond(resp)
 }
 
 // HandleACK gives an ACK that no transaction absorbed (the ACK for a 2xx)
@@ -261,7 +304,7 @@ func (m *Manager) HandleStrayResponse(resp *sip.Response) bool {
 	if _, added := m.add(d); !added {
 		return true
 	}
-	d.sendACK(context.Background(), resp)
+	d.sendACK(context.Background(), resp, nil)
 	m.goOwned(func() { _, _ = d.Bye(context.Background()) })
 	return true
 }

@@ -177,20 +177,28 @@ func (o *Outgoing) handle(r *sip.Response) (Response, bool, bool) {
 // (§12.1.2): route set = Record-Route reversed, remote target = Contact,
 // local CSeq = the INVITE's.
 func (o *Outgoing) newUAC(r *sip.Response, state State) *Dialog {
-	req := o.req
+	return newUACDialog(o.m, o.req, r, state, o.to.Reliable())
+}
+
+// newUACDialog builds the dialog a response with a To tag to req creates
+// (§12.1.2); reliable tells whether req went over a reliable transport
+// (§12.1.1 secure dialogs).
+func newUACDialog(m *Manager, req *sip.Request, r *sip.Response, state State, reliable bool) *Dialog {
 	from, _ := req.From()
 	to, err := r.To()
 	if err != nil {
 		to, _ = req.To()
 	}
 	cs, _ := req.CSeq()
-	d := newDialog(o.m, ID{CallID: req.CallID(), LocalTag: from.Tag(), RemoteTag: r.ToTag()}, true)
+	d := newDialog(m, ID{CallID: req.CallID(), LocalTag: from.Tag(), RemoteTag: r.ToTag()}, true)
 	d.state = state
 	d.localAddr, d.remoteAddr = stripTag(from), stripTag(to)
 	d.setRouteFromResponse(r, req.URI)
 	d.localSeq, d.localSeqSet = cs.Seq, true
-	d.inviteSeq = cs.Seq
-	d.secure = req.URI.IsSIPS() && o.to.Reliable()
+	if req.Method == sip.MethodInvite {
+		d.inviteSeq = cs.Seq
+	}
+	d.secure = req.URI.IsSIPS() && reliable
 	return d
 }
 
@@ -241,7 +249,7 @@ func (o *Outgoing) confirm(r *sip.Response) *Dialog {
 	o.confirmed = d
 	o.final = r
 	o.mu.Unlock()
-	d.sendACK(o.ctx, r)
+	d.sendACK(o.ctx, r, o.req)
 	return d
 }
 
@@ -266,7 +274,7 @@ func (o *Outgoing) forkedOK(r *sip.Response) {
 	d.state = StateConfirmed
 	d.setRouteFromResponse(r, o.req.URI)
 	d.mu.Unlock()
-	d.sendACK(o.ctx, r)
+	d.sendACK(o.ctx, r, o.req)
 	o.m.goOwned(func() { _, _ = d.Bye(o.ctx) })
 }
 
@@ -277,7 +285,7 @@ func (d *Dialog) forkFrom(r *sip.Response, id ID) *Dialog {
 	n := newDialog(d.m, id, true)
 	n.state = StateConfirmed
 	d.mu.Lock()
-	n.localAddr, n.remoteAddr, n.secure = d.localAddr, d.remoteAddr, d.secure
+	n.localAddr, n.remoteAddr, n.secure, n.resolve = d.localAddr, d.remoteAddr, d.secure, d.resolve
 	fallback := d.remoteTarget
 	d.mu.Unlock()
 	n.setRouteFromResponse(r, fallback)

@@ -110,3 +110,28 @@ func TestMessageHelpers(t *testing.T) {
 	rc.URI.Params = append(rc.URI.Params, Param{"lr", ""})
 	eq(t, "request clone independent", req.URI.String(), "sip:bob@biloxi.com")
 }
+
+func TestViaReceivedAddrPort(t *testing.T) {
+	for _, tc := range []struct {
+		via  string
+		want string // "" = not learned
+	}{
+		{"SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa;received=203.0.113.7;rport=40123", "203.0.113.7:40123"},
+		{"SIP/2.0/UDP [2001:db8::2];branch=z9hG4bKa;received=[2001:db8::9];rport=5062", "[2001:db8::9]:5062"},
+		{"SIP/2.0/UDP [2001:db8::2];branch=z9hG4bKa;received=2001:db8::9;rport=5062", "[2001:db8::9]:5062"},
+		{"SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKa;received=::ffff:192.0.2.1;rport=7", "192.0.2.1:7"},
+		{"SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKa;received=203.0.113.7", ""},
+		{"SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKa;received=203.0.113.7;rport", ""},
+		{"SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKa;rport=5060", ""},
+		{"SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKa;received=host.example;rport=5060", ""},
+	} {
+		v, err := ParseVia(tc.via)
+		noErr(t, err)
+		ap, ok := v.ReceivedAddrPort()
+		got := ""
+		if ok {
+			got = ap.String()
+		}
+		eq(t, tc.via, got, tc.want)
+	}
+}

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,24 @@ func (v Via) RPort() (port int, present bool) {
 	}
 	n, _ := parseUint(s, 65535)
 	return int(n), true
+}
+
+// ReceivedAddrPort returns the address the next hop saw the request come
+// from, as a response's top Via reports it: received (§18.2.1) with a
+// non-zero rport (RFC 3581 §4). It reports false when either is missing,
+// rport is bare, or received is not an IP address. A UA behind a NAT
+// learns its public address this way (RFC 3581 §9).
+func (v Via) ReceivedAddrPort() (netip.AddrPort, bool) {
+	rcv := v.Received()
+	port, ok := v.RPort()
+	if rcv == "" || !ok || port == 0 {
+		return netip.AddrPort{}, false
+	}
+	ip, err := netip.ParseAddr(strings.Trim(rcv, "[]"))
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(port)), true
 }
 
 // SentBy returns host[:port].
