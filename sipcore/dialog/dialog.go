@@ -240,19 +240,15 @@ func (d *Dialog) NewResponse(req *sip.Request, code int, reason string) *sip.Res
 // (§12.3); the final response to a re-INVITE ends the incoming re-INVITE.
 func (d *Dialog) Respond(s *transaction.Server, resp *sip.Response) error {
 	req := s.Request()
-	if err := s.Respond(resp); err != nil {
-		return err
-	}
-	if resp.StatusCode < 200 {
-		return nil
-	}
 	isInvite := req.Method == sip.MethodInvite
-	d.mu.Lock()
-	if isInvite {
-		d.incomingInvite = false
-	}
-	switch {
-	case resp.IsSuccess():
+	if resp.IsSuccess() {
+		// The dialog must be ready for the ACK before the 2xx is on the
+		// wire: a fast peer's ACK may be handled before s.Respond returns.
+		d.mu.Lock()
+		prevState, prevIncoming := d.state, d.incomingInvite
+		if isInvite {
+			d.incomingInvite = false
+		}
 		if d.state == StateEarly {
 			d.state = StateConfirmed
 		}
@@ -262,6 +258,28 @@ func (d *Dialog) Respond(s *transaction.Server, resp *sip.Response) error {
 			d.startOKRetransmission(s, resp)
 		}
 		d.mu.Unlock()
+		if err := s.Respond(resp); err != nil {
+			d.mu.Lock()
+			if isInvite {
+				d.stopOKRetransmission()
+			}
+			d.state, d.incomingInvite = prevState, prevIncoming
+			d.mu.Unlock()
+			return err
+		}
+		return nil
+	}
+	if err := s.Respond(resp); err != nil {
+		return err
+	}
+	if resp.StatusCode < 200 {
+		return nil
+	}
+	d.mu.Lock()
+	if isInvite {
+		d.incomingInvite = false
+	}
+	switch {
 	case d.state == StateEarly && req.ToTag() == "":
 		d.mu.Unlock()
 		d.terminate(fmt.Errorf("%w: %d", ErrRejected, resp.StatusCode), true)
