@@ -559,7 +559,9 @@ func (a *Agent) incomingInvite(acc *account, s *transaction.Server) {
 		case <-s.Done():
 		}
 	}()
-	if a.cfg.AutoAnswer && !busy {
+	// Auto-answer takes every call, waiting ones included: an automated
+	// UAS (the headless agent under load) must not leave calls ringing.
+	if a.cfg.AutoAnswer {
 		c.auto = a.afterFunc(a.cfg.AutoAnswerDelay, func() {
 			c.auto = nil
 			if c.info.State == CallIncoming {
