@@ -212,7 +212,7 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer, env func
 	runErr := runAgent(ctx, eng, stdin, out, opts)
 	// Stdin EOF, quit or a signal: un-register, hang up, and print what
 	// the engine reports while it shuts down.
-	closeErr := parts.close(10 * time.Second)
+	closeErr := parts.close(4 * time.Second)
 	<-drained
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		fmt.Fprintln(stderr, "teaphone agent: stdin:", runErr)

@@ -126,7 +126,9 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
 		ui.Options{Theme: th, Accounts: names, Bell: bell})
-	prog := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
+	// 30 frames per second: the renderer wakes that often even when idle
+	// (bubbletea v1), and 33 ms is still faster than anyone types.
+	prog := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(30))
 	_, runErr := prog.Run()
 
 	// The TUI no longer reads events; keep them flowing (into history)
@@ -135,7 +137,7 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 		for range eng.Events() {
 		}
 	}()
-	closeErr := parts.close(5 * time.Second)
+	closeErr := parts.close(4 * time.Second)
 	if closeErr != nil {
 		log.Warn("close", "err", closeErr)
 	}

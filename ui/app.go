@@ -769,6 +769,19 @@ func (a App) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		a.showHelp = false
 		return a, nil
 	}
+	// Fast typing or a paste arrives as one event with several runes.
+	// Outside text fields each rune is a key of its own (DTMF "123" is
+	// three digits), handled in order.
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !a.textFocused() {
+		var m tea.Model = a
+		cmds := make([]tea.Cmd, 0, len(k.Runes))
+		for _, r := range k.Runes {
+			var c tea.Cmd
+			m, c = m.(App).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+			cmds = append(cmds, c)
+		}
+		return m, tea.Sequence(cmds...)
+	}
 	if k.Type == tea.KeyEsc && a.focus == paneDialer {
 		a.dialer.Blur()
 		a.focus = paneMain

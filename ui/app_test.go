@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -226,7 +227,13 @@ func (h *harness) dispatch(msg tea.Msg) {
 			h.run(c)
 		}
 	default:
-		if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" {
+		if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" { // unexported []tea.Cmd: run in order
+			v := reflect.ValueOf(msg)
+			for i := range v.Len() {
+				if c, ok := v.Index(i).Interface().(tea.Cmd); ok {
+					h.run(c)
+				}
+			}
 			return
 		}
 		h.send(msg)
@@ -248,8 +255,8 @@ func (h *harness) keys(s ...string) {
 			h.send(tea.KeyMsg{Type: tea.KeyEnter})
 		case "esc":
 			h.send(tea.KeyMsg{Type: tea.KeyEsc})
-		case "alt+2":
-			h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+		case "alt+1", "alt+2":
+			h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k[4:]), Alt: true})
 		default:
 			for _, r := range k {
 				h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
@@ -307,6 +314,18 @@ func TestIncomingCallFlow(t *testing.T) {
 	call.State, call.Ended, call.Code, call.Reason = ua.CallEnded, h.now, 200, "hung up"
 	h.event(ua.CallEvent{Call: call})
 	h.wantView("ended", "call with Alice ended: hung up")
+}
+
+func TestFastTypedDigitsAreEachSent(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	call := ua.CallInfo{ID: "c1", Direction: ua.Outgoing, Remote: "sip:echo@127.0.0.1", State: ua.CallActive,
+		Started: t0, Answered: t0}
+	h.event(ua.CallEvent{Call: call})
+	h.keys("alt+1")
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("123")})
+	if want := "dtmf c1 1; dtmf c1 2; dtmf c1 3"; !strings.HasSuffix(h.eng.calls(), want) {
+		t.Errorf("engine calls = %q, want suffix %q", h.eng.calls(), want)
+	}
 }
 
 func TestMessageInRaisesBadge(t *testing.T) {
