@@ -420,19 +420,30 @@ func syntaxError(file string, lines keyLines, src string, err error) error {
 	if !errors.As(err, &pe) {
 		return &configError{File: file, Msg: "invalid TOML"}
 	}
-	key := lines.byLine[pe.Position.Line]
+	line := pe.Position.Line
+	// The parser counts an offending newline as the start of the next
+	// line; the mistake is on the line that newline ends.
+	if st := pe.Position.Start; st >= 0 && st < len(src) {
+		line = 1 + strings.Count(src[:st], "\n")
+	}
+	key := lines.byLine[line]
 	if key == "" {
 		key = pe.LastKey
+	}
+	if key == "" { // a broken table header names the table it starts
+		if ls := strings.Split(src, "\n"); line-1 < len(ls) {
+			key = strings.Trim(strings.TrimSpace(ls[line-1]), "[] \t\r")
+		}
 	}
 	msg := pe.Message
 	if msg != "" {
 		msg = strings.ToLower(msg[:1]) + strings.TrimSuffix(msg[1:], ".")
 	}
 	if lastKeyPart(key) == "password" || lastKeyPart(pe.LastKey) == "password" ||
-		passwordLine(src, pe.Position.Line) {
+		passwordLine(src, line) {
 		msg = "invalid TOML value (details withheld: this line sets a password)"
 	}
-	return &configError{File: file, Line: pe.Position.Line, Key: key, Msg: msg}
+	return &configError{File: file, Line: line, Key: key, Msg: msg}
 }
 
 func lastKeyPart(key string) string {

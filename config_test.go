@@ -67,6 +67,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"syntax.toml", nil, `6: account[0].domain: expected value but found "sip" instead`},
 		{"syntax_duplicate.toml", nil, `3: ui.theme: key 'ui.theme' has already been defined`},
 		{"syntax_password.toml", nil, `4: account[0].password: invalid TOML value (details withheld: this line sets a password)`},
+		// The parser blames the newline ending line 2 on line 3; the mistake is on line 2.
+		{"syntax_table.toml", nil, `2: general: expected '.' or ']' to end table name, but got '\n' instead`},
 		// Unknown keys and tables.
 		{"unknown_key.toml", nil, `8: account[1].transprt: unknown key (did you mean "transport"?)`},
 		{"unknown_table.toml", nil, `4: sound: unknown table`},
