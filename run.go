@@ -25,20 +25,21 @@ import (
 // machine has a sound device and null when it has none.
 type audioSpec string
 
-// devices opens what the spec names. For portaudio it returns the host too,
-// which the caller closes after the engine.
-func (s audioSpec) devices(input, output, stderrLog string) (callmedia.AudioDevices, io.Closer, error) {
+// open opens what the spec names and says in a few words what it opened.
+// For portaudio it returns the host too, which the caller closes after the
+// engine.
+func (s audioSpec) open(input, output, stderrLog string) (callmedia.AudioDevices, io.Closer, string, error) {
 	kind, arg, _ := strings.Cut(string(s), ":")
 	switch kind {
 	case "", "portaudio":
 		host, err := portaudio.Open(portaudio.Options{StderrLog: stderrLog})
 		if err != nil {
-			return nil, nil, fmt.Errorf("audio: %w", err)
+			return nil, nil, "", fmt.Errorf("audio: %w", err)
 		}
 		if kind == "" { // automatic: no sound card at all means no audio, not no teaphone
 			if devs, err := host.Devices(); err != nil || len(devs) == 0 {
 				host.Close()
-				return callmedia.Null{}, nil, nil
+				return callmedia.Null{}, nil, "no sound device", nil
 			}
 		}
 		return callmedia.DeviceFuncs{
@@ -48,21 +49,21 @@ func (s audioSpec) devices(input, output, stderrLog string) (callmedia.AudioDevi
 			Output: func(rate int) (audio.Sink, error) {
 				return host.OpenOutput(portaudio.StreamOptions{Device: output, Rate: rate, Frame: 20 * time.Millisecond})
 			},
-		}, host, nil
+		}, host, "portaudio " + orDefault(input, "default") + " → " + orDefault(output, "default"), nil
 	case "null":
-		return callmedia.Null{}, nil, nil
+		return callmedia.Null{}, nil, "none (-audio null)", nil
 	case "file":
 		in, out, _ := strings.Cut(arg, ",")
-		return callmedia.Files{In: in, Out: out}, nil, nil
+		return callmedia.Files{In: in, Out: out}, nil, "files", nil
 	case "tone":
 		hz, out, _ := strings.Cut(arg, ",")
 		var f float64
 		if _, err := fmt.Sscan(hz, &f); err != nil || f <= 0 || f > 20000 {
-			return nil, nil, fmt.Errorf("audio: tone frequency %q is not a number of Hz", hz)
+			return nil, nil, "", fmt.Errorf("audio: tone frequency %q is not a number of Hz", hz)
 		}
-		return callmedia.Tone{Hz: f, Out: out}, nil, nil
+		return callmedia.Tone{Hz: f, Out: out}, nil, "test tone", nil
 	}
-	return nil, nil, fmt.Errorf("audio: %q is not one of portaudio, null, file:IN.wav,OUT.wav, tone:HZ[,OUT.wav]", string(s))
+	return nil, nil, "", fmt.Errorf("audio: %q is not one of portaudio, null, file:IN.wav,OUT.wav, tone:HZ[,OUT.wav]", string(s))
 }
 
 // engineParts is a running engine and what must be closed after it.
@@ -70,6 +71,7 @@ type engineParts struct {
 	agent   *ua.Agent
 	media   *callmedia.Factory
 	closers []io.Closer
+	audio   string // what the audio devices are, for the TUI header
 }
 
 // close shuts the engine down (hang up, un-register) within d, then media
@@ -89,11 +91,11 @@ func (p *engineParts) close(d time.Duration) error {
 
 // startEngine builds media and the agent from cfg and starts it.
 func startEngine(ctx context.Context, cfg ua.Config, mcfg callmedia.Config, spec audioSpec, in, out, stderrLog string, listenSpecs []string) (*engineParts, error) {
-	devs, host, err := spec.devices(in, out, stderrLog)
+	devs, host, desc, err := spec.open(in, out, stderrLog)
 	if err != nil {
 		return nil, err
 	}
-	p := &engineParts{}
+	p := &engineParts{audio: desc}
 	if host != nil {
 		p.closers = append(p.closers, host)
 	}

@@ -125,7 +125,7 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 		bell = func() { _, _ = tty.Write([]byte{'\a'}) }
 	}
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
-		ui.Options{Theme: th, Accounts: names, Bell: bell})
+		ui.Options{Theme: th, Accounts: names, Bell: bell, Audio: parts.audio})
 	// 30 frames per second: the renderer wakes that often even when idle
 	// (bubbletea v1), and 33 ms is still faster than anyone types.
 	prog := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(30))

@@ -92,6 +92,7 @@ type Store interface {
 type Options struct {
 	Theme    theme.Theme
 	Accounts []string         // account names in configuration order, for the header
+	Audio    string           // audio device status for the header, e.g. "no sound device"
 	Bell     func()           // rings the terminal bell (nil: none)
 	Now      func() time.Time // clock (nil: time.Now); tests pin it
 	Location *time.Location   // zone for times (nil: Local)
@@ -1338,6 +1339,9 @@ func (a App) headerView() string {
 	}
 	line := strings.Join(parts, "  ")
 	clock := a.opts.Now().In(a.opts.Location).Format("15:04")
+	if a.opts.Audio != "" {
+		clock = a.styles.muted.Render("audio: "+a.opts.Audio) + "  " + clock
+	}
 	pad := a.width - lipgloss.Width(line) - lipgloss.Width(clock)
 	if pad < 1 {
 		return lipgloss.NewStyle().MaxWidth(a.width).Render(line)
