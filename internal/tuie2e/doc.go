@@ -8,13 +8,16 @@
 // Alice, a call to Echo with its running timer, RFC 4733 DTMF answered by
 // Echo with "you pressed N" messages, hang-up, the History tab, a SIP
 // MESSAGE answered with "echo: …", quitting with the terminal restored),
-// the 80×24 layout, a registration failure shown in the header, and a bad
+// the 80×24 layout, a registration failure shown in the header, a bad
 // configuration rejected with one "file:line: key" error before any TUI
-// starts. Measurements (start-up to first frame, idle CPU and RSS) are
+// starts, and a walkthrough against real peers (internal/interop): register
+// to Kamailio from a config file, see a baresip buddy online, call it and
+// check the audio both ways. Measurements (start-up to first frame, idle CPU and RSS) are
 // logged with t.Logf; no test asserts a wall-clock target.
 //
-// The package has no non-test code and imports nothing from the project:
-// it talks to the binary only through the terminal, files and /proc.
+// The package has no non-test code; from the project it imports only the
+// peer harness internal/interop, and it talks to teaphone only through the
+// terminal, files and /proc.
 // It needs tmux (Debian package tmux); without it the tests skip, unless
 // CI is "true", where they fail.
 package tuie2e
