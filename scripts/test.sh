@@ -47,7 +47,17 @@ go test -race -count=1 -timeout 30m -json ./... 2>&1 | go run ./scripts/testsum 
 read -r passed failed skipped <"$work/counts" 2>/dev/null || { passed=0; failed=1; skipped=0; }
 
 # Fuzz every Fuzz target in the tree for a bounded time.
-fuzz_one() { go test -run '^$' -fuzz "^$2\$" -fuzztime "$3" "./$1" 2>&1 | tail -n 3; }
+fuzz_one() { # on success the last lines; on failure everything but the progress lines
+	local out rc
+	out=$(go test -run '^$' -fuzz "^$2\$" -fuzztime "$3" "./$1" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		printf '%s\n' "$out" | tail -n 3
+	else
+		printf '%s\n' "$out" | grep -v '^fuzz: elapsed' | tail -n 40
+	fi
+	return $rc
+}
 if [ "${FUZZTIME:-}" != "0" ]; then
 	while IFS=: read -r file name; do
 		pkg=$(dirname "$file")
