@@ -169,7 +169,7 @@ func (l *Layer) dial(ctx context.Context, tr string, remote netip.AddrPort, host
 	if tr != TLS {
 		return nc, nil
 	}
-	tc := tls.Client(nc, clientTLSConfig(l.opts.TLSConfig, l.roots, host))
+	tc := tls.Client(nc, clientTLSConfig(l.opts.TLSConfig, l.trustRoots(), host))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("transport: dial tls %s: %w", remote, wrapCertError(host, err))

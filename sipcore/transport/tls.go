@@ -164,22 +164,33 @@ func clientTLSConfig(base *tls.Config, roots *x509.CertPool, host string) *tls.C
 	return cfg
 }
 
-// loadRoots builds the trust store: the system roots (when available)
-// plus every certificate in caFile.
-func loadRoots(caFile string) (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
+// readCAFile reads caFile ("" for none) and checks it holds certificates.
+func readCAFile(caFile string) ([]byte, error) {
 	if caFile == "" {
-		return pool, nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("transport: tls ca file: %w", err)
 	}
-	if !pool.AppendCertsFromPEM(pem) {
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("transport: tls ca file %s: no pem certificates found", caFile)
 	}
-	return pool, nil
+	return pem, nil
+}
+
+// trustRoots is the trust store: the system roots (when available) plus
+// the CA file's certificates, built once on first use.
+func (l *Layer) trustRoots() *x509.CertPool {
+	l.rootsOnce.Do(func() {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if l.caPEM != nil {
+			pool.AppendCertsFromPEM(l.caPEM)
+		}
+		l.roots = pool
+	})
+	return l.roots
 }
