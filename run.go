@@ -100,6 +100,11 @@ func startEngine(ctx context.Context, cfg ua.Config, mcfg callmedia.Config, spec
 		p.closers = append(p.closers, host)
 	}
 	mcfg.Devices = devs
+	if _, silent := devs.(callmedia.Null); silent && mcfg.DeviceRate == 0 {
+		// Nothing is heard or played: run the hub at the narrowband rate so
+		// PCMU calls (the headless agent under load) need no resampling.
+		mcfg.DeviceRate = 8000
+	}
 	if mcfg.Logger == nil {
 		mcfg.Logger = cfg.Logger
 	}
