@@ -1,0 +1,37 @@
+//go:build loadprof
+
+// This file is not part of the load helper: load.sh compiles it INTO a
+// separate teaphone binary (go build -tags loadprof -overlay …) so the
+// product itself carries no debug hooks. With TEAPHONE_LOADPROF_ADDR set
+// (a loopback address), that binary serves net/http/pprof there (goroutine
+// counts, heap after GC, CPU profiles) plus /loadprof/freeosmemory.
+
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"runtime/debug"
+)
+
+func init() {
+	addr := os.Getenv("TEAPHONE_LOADPROF_ADDR")
+	if addr == "" {
+		return
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		os.Stderr.WriteString("loadprof: " + err.Error() + "\n")
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/loadprof/freeosmemory", func(w http.ResponseWriter, _ *http.Request) {
+		debug.FreeOSMemory()
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	go func() { _ = http.Serve(ln, mux) }()
+}
