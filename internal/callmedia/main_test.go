@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain fails the run if any goroutine of this package or of the RTP
@@ -14,13 +15,26 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "media/rtpsession.") || strings.Contains(g, "internal/callmedia.(*") {
-				fmt.Fprintf(os.Stderr, "goroutine leaked:\n%s\n", g)
-				code = 1
+		// A runner stopped by its hub may still be returning (its
+		// WaitGroup is done, the goroutine not yet gone): give exiting
+		// goroutines a moment before calling them leaked.
+		var leaked []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			leaked = leaked[:0]
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			for _, g := range strings.Split(string(buf), "\n\n") {
+				if strings.Contains(g, "media/rtpsession.") || strings.Contains(g, "internal/callmedia.(*") {
+					leaked = append(leaked, g)
+				}
 			}
+			if len(leaked) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		for _, g := range leaked {
+			fmt.Fprintf(os.Stderr, "goroutine leaked:\n%s\n", g)
+			code = 1
 		}
 	}
 	os.Exit(code)
