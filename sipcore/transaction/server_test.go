@@ -91,6 +91,7 @@ func TestInviteServerTimersGH(t *testing.T) {
 		if got := f.tp.times("SIP/2.0 486"); !equalDurations(got, want) {
 			t.Errorf("486 sent at %v, want %v", got, want)
 		}
+		synctest.Wait() // the OnServerError hook runs just after Done closes
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.errs) != 1 || !errors.Is(f.errs[0], transaction.ErrTimeout) {
@@ -360,6 +361,7 @@ func TestServerTransportError(t *testing.T) {
 		if !errors.Is(s.Err(), transaction.ErrTransport) {
 			t.Errorf("Err = %v", s.Err())
 		}
+		synctest.Wait()
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.errs) != 1 {
