@@ -10,9 +10,10 @@
 //
 // The SSRC, the first sequence number and the first timestamp are random
 // (crypto/rand). The sender runs on absolute deadlines start + n·ptime, so it
-// neither drifts nor follows a sound card's callback rhythm; the source is
-// read by its own goroutine into a short queue and the sender takes one
-// frame per deadline, sending silence when none is ready. The RTP timestamp
+// neither drifts nor follows a sound card's callback rhythm; it takes one
+// frame from the source per deadline (polled when the source is a Poller,
+// else read ahead by a goroutine into a short queue), sending silence when
+// none is ready. The RTP timestamp
 // advances by one frame per deadline whether or not a packet is sent, so it
 // follows the wallclock across hold, mute and DTMF; the sequence number
 // advances by one per packet actually sent, so the receiver sees no loss
@@ -45,6 +46,15 @@
 // (random loss, BurstR = 1; Ppl = percent of frames concealed). MOS =
 // 1 + 0.035R + R(R − 60)(100 − R)·7·10⁻⁶ for 0 < R < 100 (G.107 Annex B).
 // The codec table is in emodel.go.
+//
+// # Goroutines
+//
+// Sending, playout and RTCP reports run on a Clock: one goroutine, alive
+// while the clock has sessions, that wakes at the grid times of all of
+// them (sessions sharing a clock start on a common grid, so one wake-up
+// serves every call). Each session adds a reader per socket (one with
+// rtcp-mux), a capture goroutine only for a Source that is not a Poller,
+// and an event-delivery goroutine only while events are queued.
 //
 // This package must not import sipcore, ua, ui or media/sdp: the session
 // takes plain values (addresses, payload types, a codec.Codec, a ptime, a

@@ -46,53 +46,72 @@ func (SSRCChangedEvent) isEvent() {}
 func (ByeEvent) isEvent()         {}
 
 // eventQueue is an unbounded FIFO feeding a channel, so the session never
-// blocks on a slow reader and never drops an event while it runs.
+// blocks on a slow reader and never drops an event while it runs. A
+// goroutine delivers the queue while it is not empty and ends when it is:
+// a session with no events has none.
 type eventQueue struct {
-	mu     sync.Mutex
-	q      []Event
-	wake   chan struct{}
-	out    chan Event
-	closed chan struct{}
+	out     chan Event
+	handler func(Event) // instead of out, when set
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	q       []Event
+	running bool
+	closed  bool
 }
 
-func newEventQueue() *eventQueue {
-	return &eventQueue{wake: make(chan struct{}, 1), out: make(chan Event), closed: make(chan struct{})}
+func newEventQueue(handler func(Event)) *eventQueue {
+	return &eventQueue{out: make(chan Event), handler: handler, stop: make(chan struct{})}
 }
 
 func (e *eventQueue) push(ev Event) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
 	e.q = append(e.q, ev)
-	e.mu.Unlock()
-	select {
-	case e.wake <- struct{}{}:
-	default:
+	if !e.running {
+		e.running = true
+		e.wg.Add(1)
+		go e.deliver()
 	}
 }
 
-// run delivers events until stop is closed, then closes the channel.
-func (e *eventQueue) run(stop <-chan struct{}) {
-	defer close(e.out)
+func (e *eventQueue) deliver() {
+	defer e.wg.Done()
 	for {
 		e.mu.Lock()
-		var ev Event
-		if len(e.q) > 0 {
-			ev = e.q[0]
-			e.q[0] = nil
-			e.q = e.q[1:]
+		if len(e.q) == 0 {
+			e.q = e.q[:0]
+			e.running = false
+			e.mu.Unlock()
+			return
 		}
+		ev := e.q[0]
+		e.q[0] = nil
+		e.q = e.q[1:]
 		e.mu.Unlock()
-		if ev == nil {
-			select {
-			case <-e.wake:
-				continue
-			case <-stop:
-				return
-			}
+		if e.handler != nil {
+			e.handler(ev)
+			continue
 		}
 		select {
 		case e.out <- ev:
-		case <-stop:
+		case <-e.stop:
 			return
 		}
 	}
+}
+
+// close discards what is queued, waits for the delivering goroutine and
+// closes the channel.
+func (e *eventQueue) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	close(e.stop)
+	e.wg.Wait()
+	close(e.out)
 }

@@ -153,7 +153,7 @@ func (s *Session) emitDTMF() {
 	}
 }
 
-// rxState is owned by the playout goroutine.
+// rxState is owned by the clock (used under tickMu).
 type rxState struct {
 	pcm       []int16
 	fifo      []int16
@@ -164,27 +164,22 @@ type rxState struct {
 	underruns int
 }
 
-// playLoop pulls one frame per ptime from the jitter buffer on its own
-// absolute-deadline clock, decodes or conceals it and writes the sink.
-func (s *Session) playLoop() {
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	st := &rxState{noise: 0x12345678}
-	// Half a frame out of phase with the sender, so the two goroutines of a
-	// session do not wake together.
-	start := s.start.Add(s.ptime / 2)
-	for n := int64(0); ; n++ {
-		deadline := start.Add(time.Duration(n) * s.ptime)
-		if !s.waitUntil(t, deadline) {
-			return
+// playDue pulls one frame per ptime from the jitter buffer, on absolute
+// deadlines half a frame after the sender's, and decodes or conceals it
+// into the sink.
+func (s *Session) playDue(now time.Time) {
+	for !s.playAt.After(now) {
+		deadline := s.playAt
+		if lag := now.Sub(deadline); lag > 5*s.ptime {
+			s.playN += int64(lag / s.ptime)
+		} else {
+			// The jitter buffer sees the ideal playout clock: a tick that
+			// runs late (scheduling) still pops the frame due at its
+			// deadline.
+			s.playFrame(s.rxs, deadline)
+			s.playN++
 		}
-		if lag := time.Since(deadline); lag > 5*s.ptime {
-			n += int64(lag/s.ptime) - 1
-			continue
-		}
-		// The jitter buffer sees the ideal playout clock: a tick that runs
-		// late (scheduling) still pops the frame due at its deadline.
-		s.playFrame(st, deadline)
+		s.playAt = s.playFrom.Add(time.Duration(s.playN) * s.ptime)
 	}
 }
 

@@ -8,25 +8,11 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// rtcpLoop sends a compound report every randomized interval
-// (RFC 3550 §6.3.1: the deterministic interval times a uniform factor in
-// [0.5, 1.5], divided by e − 3/2 to compensate for the timer
-// reconsideration bias). The first report goes out after half an interval
-// (§6.2's minimum for the first report).
-func (s *Session) rtcpLoop() {
-	t := time.NewTimer(s.rtcpDelay() / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-		}
-		s.sendRTCP(false)
-		t.Reset(s.rtcpDelay())
-	}
-}
-
+// rtcpDelay is the time to the next compound report (RFC 3550 §6.3.1: the
+// deterministic interval times a uniform factor in [0.5, 1.5], divided by
+// e − 3/2 to compensate for the timer reconsideration bias). The clock
+// sends the first report after half of one (§6.2's minimum for the first
+// report).
 func (s *Session) rtcpDelay() time.Duration {
 	const compensation = 1.21828 // e − 3/2
 	f := (0.5 + rand.Float64()) / compensation

@@ -37,7 +37,7 @@ func (s *Session) captureLoop(src audio.Source) {
 	}
 }
 
-// txState is owned by the send goroutine.
+// txState is owned by the clock (used under tickMu).
 type txState struct {
 	gen      int
 	rs       *audio.Resampler
@@ -48,40 +48,40 @@ type txState struct {
 	lastN    int64
 }
 
-// sendLoop paces frames on absolute deadlines start + n·ptime from the
-// monotonic clock, so the send rate neither drifts nor inherits the
-// scheduling jitter of a previous frame.
-func (s *Session) sendLoop() {
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	st := &txState{pkt: make([]byte, 0, 1500), lastN: -2}
-	n := int64(0)
-	for {
-		deadline := s.start.Add(time.Duration(n) * s.ptime)
-		if !s.waitUntil(t, deadline) {
-			return
-		}
-		// After a long stall (suspend, debugger) skip the missed frames
-		// instead of bursting them; the timestamp still advances.
-		if lag := time.Since(deadline); lag > 5*s.ptime {
+// sendDue sends the frames whose deadlines have come. The deadlines are
+// absolute, start + n·ptime on the monotonic clock, so the send rate
+// neither drifts nor inherits the scheduling jitter of a previous frame.
+func (s *Session) sendDue(now time.Time) {
+	for !s.sendAt.After(now) {
+		deadline := s.sendAt
+		if lag := now.Sub(deadline); lag > 5*s.ptime {
+			// After a long stall (suspend, debugger) skip the missed frames
+			// instead of bursting them; the timestamp still advances.
 			skip := int64(lag / s.ptime)
 			s.mu.Lock()
 			s.ts += uint32(skip) * s.cs.tsPerFrame
 			s.marker = true
 			s.mu.Unlock()
-			n += skip
-			continue
+			s.sendN += skip
+		} else {
+			var frame []int16
+			if s.poll != nil {
+				if n := s.poll.Poll(s.pollBuf); n > 0 {
+					frame = s.pollBuf[:n]
+				}
+			} else {
+				select {
+				case frame = <-s.capCh:
+				default:
+				}
+			}
+			s.sendFrame(s.tx, s.sendN, deadline, frame)
+			if frame != nil && s.poll == nil {
+				s.freeCh <- frame[:cap(frame)]
+			}
+			s.sendN++
 		}
-		var frame []int16
-		select {
-		case frame = <-s.capCh:
-		default:
-		}
-		s.sendFrame(st, n, deadline, frame)
-		if frame != nil {
-			s.freeCh <- frame[:cap(frame)]
-		}
-		n++
+		s.sendAt = s.start.Add(time.Duration(s.sendN) * s.ptime)
 	}
 }
 

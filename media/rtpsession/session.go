@@ -89,9 +89,10 @@ type Options struct {
 	// Direction at start (sendrecv).
 	Direction Direction
 
-	// Source is read for the audio to send (silence if nil). It is read by
-	// a goroutine of its own; Read must return within about a frame time.
-	// The session does not close it.
+	// Source is read for the audio to send (silence if nil): polled on
+	// the clock when it is a Poller, otherwise read by a goroutine of its
+	// own (Read must then return within about a frame time). The session
+	// does not close it.
 	Source audio.Source
 	// Sink receives the played-out audio (discarded if nil). The session
 	// does not close it.
@@ -119,6 +120,23 @@ type Options struct {
 	CNAME string
 	// Logger for diagnostics; discarded if nil.
 	Logger *slog.Logger
+	// OnEvent, when set, receives the events instead of the Events
+	// channel, in order, on a goroutine that exists only while events are
+	// queued. It must not call Close.
+	OnEvent func(Event)
+	// Clock runs the session's sending, playout and RTCP timing; sessions
+	// sharing one are batched into the same wake-ups. Nil: a clock of the
+	// session's own. With a shared clock, Sink.Write and a Source's Poll
+	// must not block (see Clock).
+	Clock *Clock
+}
+
+// Poller is a Source that can be read without waiting: Poll fills frame
+// and returns len(frame) when a whole frame is ready, 0 (and leaves frame
+// alone) otherwise. A session polls such a source on its clock, once per
+// frame time, instead of reading it from a goroutine of its own.
+type Poller interface {
+	Poll(frame []int16) int
 }
 
 type codecState struct {
@@ -151,6 +169,22 @@ type Session struct {
 
 	capCh  chan []int16 // frames read from Source
 	freeCh chan []int16 // empty frames for the capture goroutine
+
+	// Timing, owned by the clock: tickMu is held while the clock runs the
+	// session's work, and the fields below are touched only under it.
+	clock    *Clock
+	entry    *clockEntry
+	tickMu   sync.Mutex
+	tx       *txState
+	rxs      *rxState
+	poll     Poller
+	pollBuf  []int16
+	sendN    int64
+	playN    int64
+	sendAt   time.Time // deadline of frame sendN: start + sendN·ptime
+	playAt   time.Time // start + ptime/2 + playN·ptime
+	rtcpAt   time.Time
+	playFrom time.Time
 
 	mu sync.Mutex
 	// sending
@@ -248,7 +282,7 @@ func New(opts Options) (*Session, error) {
 		opts:   opts,
 		log:    log,
 		ptime:  opts.Ptime,
-		events: newEventQueue(),
+		events: newEventQueue(opts.OnEvent),
 		done:   make(chan struct{}),
 		dir:    opts.Direction,
 		ssrc:   randUint32(),
@@ -273,8 +307,13 @@ func New(opts Options) (*Session, error) {
 	s.local = rtpc.LocalAddr().(*net.UDPAddr).AddrPort()
 	s.setRemoteLocked(opts.Remote, opts.RemoteRTCP)
 
-	s.start = time.Now()
-	s.watchSince = s.start
+	s.clock = opts.Clock
+	if s.clock == nil {
+		s.clock = NewClock()
+	}
+	now := time.Now()
+	s.start = s.clock.align(now, s.ptime)
+	s.watchSince = now
 	s.tsDeadline = s.start
 
 	srcRate := 8000
@@ -282,26 +321,32 @@ func New(opts Options) (*Session, error) {
 		srcRate = opts.Source.SampleRate()
 	}
 	n := srcRate * int(opts.Ptime) / int(time.Second)
-	s.capCh = make(chan []int16, 2)
-	s.freeCh = make(chan []int16, 4)
-	for range 4 {
-		s.freeCh <- make([]int16, n)
-	}
+	s.tx = &txState{pkt: make([]byte, 0, 1500), lastN: -2}
+	s.rxs = &rxState{noise: 0x12345678}
+	// Half a frame out of phase with the sender, so sending and playout
+	// do not share a wake-up.
+	s.playFrom = s.start.Add(s.ptime / 2)
+	s.sendAt, s.playAt = s.start, s.playFrom
+	s.rtcpAt = now.Add(s.rtcpDelay() / 2) // §6.2: the first report after half an interval
 
-	s.wg.Add(5)
-	go func() { defer s.wg.Done(); s.events.run(s.done) }()
+	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.readLoop(s.rtpConn, !opts.RTCPMux) }()
-	go func() { defer s.wg.Done(); s.sendLoop() }()
-	go func() { defer s.wg.Done(); s.playLoop() }()
-	go func() { defer s.wg.Done(); s.rtcpLoop() }()
 	if s.rtcpConn != nil {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.readLoop(s.rtcpConn, false) }()
 	}
-	if opts.Source != nil {
+	if p, ok := opts.Source.(Poller); ok {
+		s.poll, s.pollBuf = p, make([]int16, n)
+	} else if opts.Source != nil {
+		s.capCh = make(chan []int16, 2)
+		s.freeCh = make(chan []int16, 4)
+		for range 4 {
+			s.freeCh <- make([]int16, n)
+		}
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.captureLoop(opts.Source) }()
 	}
+	s.entry = s.clock.add(s, s.start)
 	log.Debug("rtp session started", "local", s.local, "remote", s.remote, "mux", opts.RTCPMux,
 		"codec", opts.Codec.Name(), "pt", s.cs.pt, "ssrc", s.ssrc)
 	return s, nil
@@ -391,8 +436,9 @@ func (s *Session) SSRC() uint32 {
 	return s.ssrc
 }
 
-// Events delivers the session's events in order. The channel is closed by
-// Close; events still queued then are discarded.
+// Events delivers the session's events in order (unless Options.OnEvent
+// takes them). The channel is closed by Close; events still queued then
+// are discarded.
 func (s *Session) Events() <-chan Event { return s.events.out }
 
 // SetRemote points the session at a new peer address (a re-INVITE changed
@@ -490,6 +536,7 @@ func (s *Session) DTMFPending() bool {
 // waits for all of it. It does not close the Source or Sink.
 func (s *Session) Close() error {
 	s.close.Do(func() {
+		s.clock.remove(s.entry)
 		s.sendRTCP(true)
 		close(s.done)
 		s.rtpConn.Close()
@@ -497,30 +544,34 @@ func (s *Session) Close() error {
 			s.rtcpConn.Close()
 		}
 		s.wg.Wait()
+		s.events.close()
 	})
 	return nil
 }
 
 func (s *Session) emit(ev Event) { s.events.push(ev) }
 
-// waitUntil sleeps until deadline or Close; it reports false on Close.
-func (s *Session) waitUntil(t *time.Timer, deadline time.Time) bool {
-	d := time.Until(deadline)
-	if d <= 0 {
-		select {
-		case <-s.done:
-			return false
-		default:
-			return true
-		}
+// tick runs the work that is due at now and returns when the session next
+// has some. Called by the clock with tickMu held.
+func (s *Session) tick(now time.Time) time.Time {
+	if !s.sendAt.After(now) {
+		s.sendDue(now)
 	}
-	t.Reset(d)
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
+	if !s.playAt.After(now) {
+		s.playDue(now)
 	}
+	if !s.rtcpAt.After(now) {
+		s.sendRTCP(false)
+		s.rtcpAt = now.Add(s.rtcpDelay())
+	}
+	next := s.sendAt
+	if s.playAt.Before(next) {
+		next = s.playAt
+	}
+	if s.rtcpAt.Before(next) {
+		next = s.rtcpAt
+	}
+	return next
 }
 
 // silenceDetector returns a jitter.Config.IsSilence for G.711, so the

@@ -32,6 +32,7 @@ func main() {
 	dur := flag.Duration("duration", 30*time.Second, "how long to run")
 	addr := flag.String("addr", "127.0.0.1", "loopback address to bind")
 	prof := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	private := flag.Bool("private-clocks", false, "give every session a clock of its own instead of one shared clock (the product shares one)")
 	baseline := flag.Bool("baseline", false, "first measure bare timer pacing (2×calls goroutines, no RTP) for the same duration: the machine's floor")
 	flag.Parse()
 	if *prof != "" {
@@ -50,7 +51,7 @@ func main() {
 	if *baseline {
 		timerBaseline(2**calls, *dur)
 	}
-	if err := run(*calls, *dur, *addr); err != nil {
+	if err := run(*calls, *dur, *addr, *private); err != nil {
 		fmt.Fprintln(os.Stderr, "rtpload:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1) //nolint:gocritic // the profile was stopped above
@@ -65,7 +66,7 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func run(calls int, dur time.Duration, addrText string) error {
+func run(calls int, dur time.Duration, addrText string, privateClocks bool) error {
 	addr, err := netip.ParseAddr(addrText)
 	if err != nil {
 		return err
@@ -79,6 +80,10 @@ func run(calls int, dur time.Duration, addrText string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
+	var clock *rtpsession.Clock // nil: each session has its own
+	if !privateClocks {
+		clock = rtpsession.NewClock()
+	}
 	var sessions []*rtpsession.Session
 	defer func() {
 		for _, s := range sessions {
@@ -89,7 +94,7 @@ func run(calls int, dur time.Duration, addrText string) error {
 		s, err := rtpsession.New(rtpsession.Options{
 			LocalAddr: addr, Codec: codec.PCMU(), DTMFPayloadType: 101,
 			Source: newLoopSource(freq), Sink: audio.NewDiscard(8000),
-			InactivityTimeout: -1,
+			InactivityTimeout: -1, Clock: clock,
 		})
 		if err == nil {
 			sessions = append(sessions, s)
@@ -108,7 +113,11 @@ func run(calls int, dur time.Duration, addrText string) error {
 		a.SetRemote(b.LocalAddr(), netip.AddrPort{})
 		b.SetRemote(a.LocalAddr(), netip.AddrPort{})
 	}
-	fmt.Printf("rtpload: %d calls (%d sessions) PCMU 20 ms for %v on %v\n", calls, len(sessions), dur, addr)
+	clocks := "one shared clock"
+	if privateClocks {
+		clocks = "a clock per session"
+	}
+	fmt.Printf("rtpload: %d calls (%d sessions) PCMU 20 ms for %v on %v, %s\n", calls, len(sessions), dur, addr, clocks)
 	cpu0, t0 := cpuTime(), time.Now()
 	timer := time.NewTimer(dur)
 	defer timer.Stop()
@@ -182,6 +191,12 @@ func newLoopSource(freq int) *loopSource {
 	f := make([]int16, 160)
 	_, _ = tone.Read(f)
 	return &loopSource{frame: f}
+}
+
+// Poll makes the source an rtpsession.Poller: it is always ready.
+func (l *loopSource) Poll(dst []int16) int {
+	n, _ := l.Read(dst)
+	return n
 }
 
 func (l *loopSource) Read(dst []int16) (int, error) {
