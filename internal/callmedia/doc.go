@@ -46,8 +46,11 @@
 //
 // # Goroutines
 //
-// Each session with an RTP socket has the rtpsession's goroutines and one
-// event pump, all ended by Close. The hub has at most one goroutine per
+// Each session with an RTP socket has the rtpsession's socket readers,
+// ended by Close; its events come through rtpsession's OnEvent. The sending and playout of every
+// session run on one rtpsession.Clock owned by the Factory (its goroutine
+// exists while a call has media); a session takes the microphone from its
+// hub port by polling (the port is an rtpsession.Poller). The hub has at most one goroutine per
 // device, ended when nothing needs the device; Factory.Close waits for
 // them.
 //

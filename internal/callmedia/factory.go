@@ -11,6 +11,7 @@ import (
 
 	"github.com/teaphone/teaphone/media/audio"
 	"github.com/teaphone/teaphone/media/codec"
+	"github.com/teaphone/teaphone/media/rtpsession"
 	"github.com/teaphone/teaphone/media/sdp"
 	"github.com/teaphone/teaphone/ua"
 )
@@ -72,6 +73,7 @@ type Factory struct {
 	log    *slog.Logger
 	frame  int
 	hub    *hub
+	clock  *rtpsession.Clock // times every session's RTP, in shared wake-ups
 	codecs []sdp.Format
 
 	mu       sync.Mutex
@@ -128,6 +130,7 @@ func New(cfg Config) (*Factory, error) {
 		frame:    frame,
 		codecs:   formats,
 		hub:      newHub(cfg.Devices, cfg.DeviceRate, frame, cfg.Logger),
+		clock:    rtpsession.NewClock(),
 		sessions: map[*session]struct{}{},
 	}
 	return f, nil

@@ -362,25 +362,30 @@ type portSource struct{ p *port }
 func (s portSource) Read(frame []int16) (int, error) {
 	p := s.p
 	for {
-		p.mu.Lock()
-		select {
-		case <-p.closed:
-			p.mu.Unlock()
-			return 0, io.EOF
-		default:
+		if n := s.Poll(frame); n > 0 {
+			return n, nil
 		}
-		if len(p.in) >= len(frame) {
-			copy(frame, p.in)
-			p.in = p.in[:copy(p.in, p.in[len(frame):])]
-			p.mu.Unlock()
-			return len(frame), nil
-		}
-		p.mu.Unlock()
 		select {
 		case <-p.wake:
 		case <-p.closed:
+			return 0, io.EOF
 		}
 	}
+}
+
+// Poll implements rtpsession.Poller, so the session takes the microphone
+// on its clock without a goroutine: a whole frame if the input runner has
+// delivered one, else 0.
+func (s portSource) Poll(frame []int16) int {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.in) < len(frame) {
+		return 0
+	}
+	copy(frame, p.in)
+	p.in = p.in[:copy(p.in, p.in[len(frame):])]
+	return len(frame)
 }
 
 func (s portSource) SampleRate() int { return s.p.rate }

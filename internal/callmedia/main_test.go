@@ -3,8 +3,6 @@ package callmedia
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -20,14 +18,7 @@ func TestMain(m *testing.M) {
 		// goroutines a moment before calling them leaked.
 		var leaked []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			leaked = leaked[:0]
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			for _, g := range strings.Split(string(buf), "\n\n") {
-				if strings.Contains(g, "media/rtpsession.") || strings.Contains(g, "internal/callmedia.(*") {
-					leaked = append(leaked, g)
-				}
-			}
+			leaked = ourGoroutines()
 			if len(leaked) == 0 || time.Now().After(deadline) {
 				break
 			}

@@ -46,7 +46,6 @@ type session struct {
 	mux        bool // socket layout of rtp: one socket (RFC 5761) or two
 	port       *port
 	attached   bool
-	pumps      sync.WaitGroup
 	media      sdp.Media
 	haveMedia  bool
 	codec      codec.Codec
@@ -100,7 +99,7 @@ func (s *session) ensureRTP(mux bool) error {
 }
 
 // newRTP creates the RTP session (port 0: any in the configured range) and
-// its hub port and event pump. Called with mu held.
+// its hub port. Called with mu held.
 func (s *session) newRTP(mux bool, port int) error {
 	bind := s.f.cfg.BindAddr
 	if !bind.IsValid() {
@@ -131,6 +130,8 @@ func (s *session) newRTP(mux bool, port int) error {
 		Sink:              p.sink(),
 		InactivityTimeout: s.f.cfg.RTPTimeout,
 		Logger:            s.log,
+		Clock:             s.f.clock,
+		OnEvent:           s.onRTPEvent,
 	}
 	if s.haveMedia {
 		opts.PayloadType = s.media.Codec.PT
@@ -145,31 +146,26 @@ func (s *session) newRTP(mux bool, port int) error {
 	if s.rec != nil {
 		s.attachRecorder()
 	}
-	s.pumps.Add(1)
-	go s.pump(r)
 	return nil
 }
 
-// pump forwards the RTP session's events to the engine until the session
-// closes its event channel.
-func (s *session) pump(r *rtpsession.Session) {
-	defer s.pumps.Done()
-	for ev := range r.Events() {
-		switch ev := ev.(type) {
-		case rtpsession.DTMFEvent:
-			s.notify.DTMF(ev.Digit, ev.Duration)
-		case rtpsession.InactivityEvent:
-			s.notify.Inactive(ev.Silent)
-		case rtpsession.LatchedEvent:
-			s.log.Info("rtp latched", "from", ev.From, "to", ev.To)
-		case rtpsession.ByeEvent:
-			s.log.Debug("rtcp bye", "ssrc", ev.SSRC)
-		}
+// onRTPEvent forwards the RTP session's events to the engine (the
+// session's OnEvent: no goroutine waits for them).
+func (s *session) onRTPEvent(ev rtpsession.Event) {
+	switch ev := ev.(type) {
+	case rtpsession.DTMFEvent:
+		s.notify.DTMF(ev.Digit, ev.Duration)
+	case rtpsession.InactivityEvent:
+		s.notify.Inactive(ev.Silent)
+	case rtpsession.LatchedEvent:
+		s.log.Info("rtp latched", "from", ev.From, "to", ev.To)
+	case rtpsession.ByeEvent:
+		s.log.Debug("rtcp bye", "ssrc", ev.SSRC)
 	}
 }
 
-// closeRTP stops the RTP session and detaches its port. Called with mu
-// held; the event pump ends on its own.
+// closeRTP stops the RTP session (its events delivered by then) and
+// detaches its port. Called with mu held.
 func (s *session) closeRTP() {
 	if s.rtp == nil {
 		return
@@ -550,7 +546,6 @@ func (s *session) Close() error {
 	rec := s.rec
 	s.rec = nil
 	s.mu.Unlock()
-	s.pumps.Wait()
 	s.f.Ringback(s.cfg.CallID, false)
 	s.f.forget(s)
 	if rec != nil {
