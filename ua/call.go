@@ -550,15 +550,7 @@ func (a *Agent) incomingInvite(acc *account, s *transaction.Server) {
 	a.byCID[c.cid] = c
 	c.info.State = CallIncoming
 	c.emit()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		select {
-		case <-s.Cancelled():
-			a.post(func() { c.onCancelled() })
-		case <-s.Done():
-		}
-	}()
+	s.OnCancel(func() { a.post(func() { c.onCancelled() }) })
 	// Auto-answer takes every call, waiting ones included: an automated
 	// UAS (the headless agent under load) must not leave calls ringing.
 	if a.cfg.AutoAnswer {

@@ -34,6 +34,7 @@ type Server struct {
 	last        *sip.Response // most recent response sent
 	cancelReq   *sip.Request
 	cancelledCh chan struct{}
+	onCancel    []func()
 	err         error
 	done        chan struct{}
 
@@ -131,6 +132,22 @@ func (s *Server) Cancelled() <-chan struct{} {
 	return s.cancelledCh
 }
 
+// OnCancel arranges for f to run once when a CANCEL matches this
+// transaction before a final response (§9.2), like Cancelled but without a
+// goroutine waiting on a channel for the transaction's lifetime. f runs on
+// the goroutine that handles the CANCEL (at once, on the caller's, if the
+// transaction is already cancelled); it must not block.
+func (s *Server) OnCancel(f func()) {
+	s.mu.Lock()
+	if s.cancelReq == nil {
+		s.onCancel = append(s.onCancel, f)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	f()
+}
+
 // CancelRequest returns the CANCEL that cancelled the transaction, nil if
 // none did.
 func (s *Server) CancelRequest() *sip.Request {
@@ -182,13 +199,19 @@ func (s *Server) legacyToTagMatches(req *sip.Request, isACK bool) bool {
 // was sent yet.
 func (s *Server) cancel(req *sip.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cancelReq != nil || (s.state != StateProceeding && s.state != StateTrying) {
+		s.mu.Unlock()
 		return
 	}
 	s.cancelReq = req
 	if s.cancelledCh != nil {
 		close(s.cancelledCh)
+	}
+	fns := s.onCancel
+	s.onCancel = nil
+	s.mu.Unlock()
+	for _, f := range fns {
+		f()
 	}
 }
 

@@ -381,6 +381,8 @@ func TestCancelMatchesInvite(t *testing.T) {
 		s := f.onlyServer(t)
 		ringing := sip.NewResponse(inv, 180, "")
 		_ = s.Respond(ringing)
+		early := 0
+		s.OnCancel(func() { early++ })
 		cancel := sip.NewCancel(inv)
 		f.l.HandleMessage(cancel, udpPeer)
 		f.noServer(t)
@@ -388,6 +390,11 @@ func TestCancelMatchesInvite(t *testing.T) {
 		case <-s.Cancelled():
 		default:
 			t.Fatal("Cancelled not closed")
+		}
+		late := 0
+		s.OnCancel(func() { late++ }) // registered after the CANCEL: runs at once
+		if early != 1 || late != 1 {
+			t.Errorf("OnCancel callbacks ran %d (before) and %d (after the CANCEL) times, want 1 and 1", early, late)
 		}
 		if s.CancelRequest() == nil {
 			t.Error("CancelRequest is nil")
@@ -434,8 +441,13 @@ func TestCancelAfterFinalHasNoEffect(t *testing.T) {
 		inv := siptest.Invite(t, "sip:bob@192.0.2.2")
 		f.l.HandleMessage(inv, udpPeer)
 		s := f.onlyServer(t)
+		ran := false
+		s.OnCancel(func() { ran = true })
 		_ = s.Respond(sip.NewResponse(inv, 200, ""))
 		f.l.HandleMessage(sip.NewCancel(inv), udpPeer)
+		if ran {
+			t.Error("OnCancel ran for a CANCEL after the final response")
+		}
 		if r := mustResponse(t, f.tp.last(t).raw); r.StatusCode != 200 {
 			t.Errorf("CANCEL answered %d, want 200", r.StatusCode)
 		}
