@@ -203,12 +203,18 @@ func New(cfg Config) *Buffer {
 		cfg:        cfg,
 		frameUnits: int64(cfg.FrameDuration) * int64(cfg.ClockRate) / int64(time.Second),
 		frameNs:    int64(cfg.FrameDuration),
-		ring:       make([]slot, size),
 		mask:       int64(size - 1),
-		transits:   make([]int64, cfg.Window),
-		scratch:    make([]int64, cfg.Window),
 	}
 	return b
+}
+
+// alloc makes the ring and the transit window, on the first packet: a
+// call that receives nothing (a load generator without RTP, a stream on
+// hold from the start) does not pay for them.
+func (b *Buffer) alloc() {
+	b.ring = make([]slot, b.mask+1)
+	b.transits = make([]int64, b.cfg.Window)
+	b.scratch = make([]int64, b.cfg.Window)
 }
 
 // Reset empties the buffer and forgets the stream, keeping the counters.
@@ -244,6 +250,9 @@ func (b *Buffer) Push(p Packet, now time.Time) bool {
 		b.st.SSRCChanges++
 	}
 	if !b.started {
+		if b.ring == nil {
+			b.alloc()
+		}
 		b.started = true
 		b.ssrc = p.SSRC
 		b.epoch = now
