@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -20,6 +21,7 @@ import (
 	"github.com/teaphone/teaphone/contacts/history"
 	"github.com/teaphone/teaphone/ua"
 	"github.com/teaphone/teaphone/ui"
+	"github.com/teaphone/teaphone/ui/screen"
 	"github.com/teaphone/teaphone/ui/theme"
 )
 
@@ -52,6 +54,9 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 		return fail(err)
 	}
 	demoMode = demoMode || forceDemo
+	if err := screen.Check(os.Stdin, os.Stdout); err != nil {
+		return fail(fmt.Errorf("the TUI needs a terminal on stdin and stdout (for line commands use 'teaphone agent'): %w", err))
+	}
 	log, logFile, err := newLogger(paths.LogFile, cfg.General.LogLevel)
 	if err != nil {
 		return fail(fmt.Errorf("log file: %w", err))
@@ -68,7 +73,9 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	defer hist.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	// These signals end teaphone through ctx, also while the TUI runs
+	// (bubbletea's own handler is off: see below).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP, os.Interrupt)
 	defer stop()
 
 	uc, mc, listenSpecs := engineConfig(cfg, log)
@@ -126,10 +133,7 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
 		ui.Options{Theme: th, Accounts: names, Bell: bell, Audio: parts.audio})
-	// 30 frames per second: the renderer wakes that often even when idle
-	// (bubbletea v1), and 33 ms is still faster than anyone types.
-	prog := tea.NewProgram(app, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithFPS(30))
-	_, runErr := prog.Run()
+	runErr := runScreen(ctx, app, log)
 
 	// The TUI no longer reads events; keep them flowing (into history)
 	// while the engine hangs up and un-registers.
@@ -146,6 +150,30 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// runScreen runs app on the terminal until it quits or ctx ends, and
+// restores the terminal before returning. bubbletea v1's own renderer
+// redraws on a fixed frame ticker, which costs CPU even when nothing
+// changes; ui/screen draws only changed frames (at most 60 a second) and
+// owns the terminal modes. stdin is the terminal, so bubbletea reads the
+// keys and mouse from it.
+func runScreen(ctx context.Context, app tea.Model, log *slog.Logger) error {
+	scr, err := screen.Open(os.Stdin, os.Stdout)
+	if err != nil {
+		return err
+	}
+	// WithoutSignalHandler: bubbletea's SIGINT/SIGTERM handler sends its
+	// quit message without watching the context, so when ctx (cancelled by
+	// the same signal) ends the event loop first, Run waits for that
+	// handler forever. ctx alone ends the program on those signals.
+	prog := tea.NewProgram(scr.Wrap(app), tea.WithoutRenderer(), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	scr.Attach(prog)
+	_, runErr := prog.Run()
+	if err := scr.Close(); err != nil {
+		log.Warn("terminal", "err", err)
+	}
+	return runErr
 }
 
 // tuiEngine adapts the recording engine to ui.Engine.
