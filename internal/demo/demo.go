@@ -252,8 +252,10 @@ func (p *Peer) Close(ctx context.Context) error {
 
 // politeClose bounds how long the peers' agents wait for responses to
 // their goodbyes (BYE, final NOTIFYs): the user's agent has usually closed
-// first and will never answer.
-const politeClose = time.Second
+// first and will never answer, and when it is still up it answers over
+// in-process loopback within milliseconds. Quitting the demo waits this
+// long at worst.
+const politeClose = 250 * time.Millisecond
 
 func (p *Peer) closePeers(ctx context.Context) error {
 	p.cancel()
