@@ -46,13 +46,14 @@
 //
 // # Goroutines
 //
-// Each session with an RTP socket has the rtpsession's socket readers,
-// ended by Close; its events come through rtpsession's OnEvent. The sending and playout of every
-// session run on one rtpsession.Clock owned by the Factory (its goroutine
-// exists while a call has media); a session takes the microphone from its
-// hub port by polling (the port is an rtpsession.Poller). The hub has at most one goroutine per
-// device, ended when nothing needs the device; Factory.Close waits for
-// them.
+// Each session with an RTP socket has the rtpsession's socket readers (one
+// per socket), ended by Close; its events come through rtpsession's
+// OnEvent. The sending and playout of every session run on one
+// rtpsession.Clock owned by the Factory, whose goroutine exists while a
+// call has media; a session takes the microphone from its hub port by
+// polling (the port is an rtpsession.Poller). The hub has at most one
+// goroutine per device, ended when nothing needs the device; Factory.Close
+// waits for them.
 //
 // # Must not import
 //
