@@ -53,7 +53,7 @@ if [[ $quick == 1 ]]; then
 	rates=${RATES:-50} step_s=${STEP_S:-3} est_calls=${EST_CALLS:-4} est_s=${EST_S:-8}
 	start_runs=2 idle_s=1
 else
-	rates=${RATES:-50 100 150 200 300 400 500} step_s=${STEP_S:-10} est_calls=${EST_CALLS:-20} est_s=${EST_S:-60}
+	rates=${RATES:-50 100 150 200 300 400 500 700 1000} step_s=${STEP_S:-10} est_calls=${EST_CALLS:-20} est_s=${EST_S:-60}
 	start_runs=5 idle_s=2
 fi
 hold_ms=${HOLD_MS:-1000}
