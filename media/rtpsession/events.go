@@ -84,7 +84,6 @@ func (e *eventQueue) deliver() {
 	for {
 		e.mu.Lock()
 		if len(e.q) == 0 {
-			e.q = e.q[:0]
 			e.running = false
 			e.mu.Unlock()
 			return
