@@ -208,6 +208,7 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer, env func
 	drained := make(chan struct{})
 	go func() { printer.drain(eng.Events()); close(drained) }()
 	out.write(map[string]any{"event": "started", "version": buildVersion(), "listen": parts.agent.Listening(), "pid": os.Getpid()})
+	_, _ = trimStartupPages() // on error the pages just stay mapped
 
 	runErr := runAgent(ctx, eng, stdin, out, opts)
 	// Stdin EOF, quit or a signal: un-register, hang up, and print what

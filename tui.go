@@ -133,6 +133,7 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
 		ui.Options{Theme: th, Accounts: names, Bell: bell, Audio: parts.audio})
+	_, _ = trimStartupPages() // on error the pages just stay mapped
 	runErr := runScreen(ctx, app, log)
 
 	// The TUI no longer reads events; keep them flowing (into history)

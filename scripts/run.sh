@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh run
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-go build -ldflags "-X main.version=$version" -o teaphone .
+bash scripts/build.sh teaphone -ldflags "-X main.version=$version"
 exec ./teaphone "$@"

@@ -104,13 +104,13 @@ say "== building teaphone, the profiling variant and the helper in $work"
 if [[ -n ${TEAPHONE_BIN:-} ]]; then
 	cp "$TEAPHONE_BIN" "$work/teaphone"
 else
-	(cd "$root" && go build -o "$work/teaphone" github.com/teaphone/teaphone) || exit 2
+	bash "$root/scripts/build.sh" "$work/teaphone" || exit 2
 fi
 if [[ $prof == 1 && -n ${TEAPHONE_PROF_BIN:-} ]]; then
 	cp "$TEAPHONE_PROF_BIN" "$work/teaphone-prof"
 elif [[ $prof == 1 ]]; then
 	printf '{"Replace":{"%s/zz_loadprof.go":"%s/loadprof.go"}}\n' "$root" "$here" >"$work/overlay.json"
-	(cd "$root" && go build -tags loadprof -overlay "$work/overlay.json" -o "$work/teaphone-prof" github.com/teaphone/teaphone) || exit 2
+	bash "$root/scripts/build.sh" "$work/teaphone-prof" -tags loadprof -overlay "$work/overlay.json" || exit 2
 fi
 L=$work/load
 
@@ -362,12 +362,13 @@ stop_runner "$bs_runner"
 
 # ---- teaphone after the load ------------------------------------------------
 say "== teaphone after the load (Timer J: transactions end 32 s after the last request)"
-# Then until the goroutines are back (bounded: 45 s after the load ended).
+# Wait out Timer J and L (64*T1 = 32 s after the last request; ended
+# transactions hold no goroutine, so the goroutine count cannot tell), then
+# until the goroutines are back (bounded: 45 s after the load ended).
 while (($(date +%s) - tp_load_end < 45)); do
-	if [[ $prof == 1 ]]; then
+	if (($(date +%s) - tp_load_end >= 34)); then
+		[[ $prof != 1 ]] && break
 		(($("$L" goroutines "$prof_addr") <= tp_gor0 + 1)) && break
-	elif (($(date +%s) - tp_load_end >= 35)); then
-		break
 	fi
 	sleep 1
 done

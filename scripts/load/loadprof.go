@@ -5,6 +5,7 @@
 // product itself carries no debug hooks. With TEAPHONE_LOADPROF_ADDR set
 // (a loopback address), that binary serves net/http/pprof there (goroutine
 // counts, heap after GC, CPU profiles) plus /loadprof/freeosmemory.
+// TEAPHONE_LOADPROF_MEMRATE sets runtime.MemProfileRate (1: every allocation).
 
 package main
 
@@ -13,10 +14,15 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 )
 
 func init() {
+	if r, err := strconv.Atoi(os.Getenv("TEAPHONE_LOADPROF_MEMRATE")); err == nil && r > 0 {
+		runtime.MemProfileRate = r // e.g. 1: every allocation in the heap profile
+	}
 	addr := os.Getenv("TEAPHONE_LOADPROF_ADDR")
 	if addr == "" {
 		return
