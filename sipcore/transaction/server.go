@@ -295,8 +295,19 @@ func (s *Server) transmit(resp *sip.Response) bool {
 			}
 		}
 	}
+	if resp.StatusCode >= 200 {
+		// A CANCEL can no longer apply (§9.2): let go of the TU's
+		// callbacks, which may hold a whole call until Timer L or J.
+		s.onCancel = nil
+	}
 	s.last = resp
-	return s.resend()
+	ok := s.resend()
+	if s.invite && resp.IsSuccess() {
+		// RFC 6026 §8.5: in Accepted the TU retransmits its 2xx and
+		// INVITE retransmissions are absorbed; nothing resends s.last.
+		s.last = nil
+	}
+	return ok
 }
 
 func (s *Server) resend() bool {

@@ -2,6 +2,7 @@ package transaction_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -455,6 +456,41 @@ func TestCancelAfterFinalHasNoEffect(t *testing.T) {
 			t.Error("INVITE marked cancelled after its final response")
 		}
 	})
+}
+
+// TestAcceptedHoldsNoCall: in Accepted (up to 32 s of Timer L) the
+// transaction keeps neither the TU's OnCancel callbacks nor the 2xx, which
+// at a few hundred calls a second would keep every ended call alive.
+func TestAcceptedHoldsNoCall(t *testing.T) {
+	f := newServerFixture(t, transaction.Config{})
+	inv := siptest.Invite(t, "sip:bob@192.0.2.2")
+	f.l.HandleMessage(inv, udpPeer)
+	s := f.onlyServer(t)
+	freed := make(chan string, 2)
+	call := new([4096]byte)
+	runtime.AddCleanup(call, func(what string) { freed <- what }, "the call")
+	s.OnCancel(func() { call[0]++ })
+	ok := sip.NewResponse(inv, 200, "")
+	runtime.AddCleanup(ok, func(what string) { freed <- what }, "the 2xx")
+	if err := s.Respond(ok); err != nil {
+		t.Fatal(err)
+	}
+	call, ok = nil, nil
+	got := map[string]bool{}
+	deadline := time.After(5 * time.Second)
+	for len(got) < 2 {
+		runtime.GC()
+		select {
+		case w := <-freed:
+			got[w] = true
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("still held in %v after 5 s of GCs: only %v were freed", s.State(), got)
+		}
+	}
+	if s.State() != transaction.StateAccepted {
+		t.Errorf("state %v, want Accepted", s.State())
+	}
 }
 
 // TestRFC2543Matching: without the magic cookie, retransmissions match on
