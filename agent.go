@@ -415,6 +415,9 @@ func (p *eventPrinter) call(c ua.CallInfo) {
 	prev, seen := p.calls[c.ID]
 	if c.State == ua.CallEnded {
 		delete(p.calls, c.ID)
+		if len(p.calls) == 0 {
+			p.calls = map[string]ua.CallInfo{} // let go of a burst's buckets
+		}
 	} else {
 		p.calls[c.ID] = c
 	}

@@ -633,6 +633,9 @@ func (a *Agent) updateSnap(ci CallInfo) {
 	if ci.State == CallEnded {
 		if _, ok := a.snap[ci.ID]; ok {
 			delete(a.snap, ci.ID)
+			if len(a.snap) == 0 {
+				a.snap = map[string]CallInfo{} // let go of a burst's buckets
+			}
 			for i, id := range a.snapOrd {
 				if id == ci.ID {
 					a.snapOrd = append(a.snapOrd[:i:i], a.snapOrd[i+1:]...)

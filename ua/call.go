@@ -134,6 +134,10 @@ func (a *Agent) endCall(c *call, code int, reason string, kind FailureKind) {
 	if a.byCID[c.cid] == c {
 		delete(a.byCID, c.cid)
 	}
+	if len(a.calls) == 0 && len(a.byCID) == 0 {
+		// Maps keep their buckets after a burst of calls; start afresh.
+		a.calls, a.byCID = map[string]*call{}, map[string]*call{}
+	}
 	c.emit()
 }
 

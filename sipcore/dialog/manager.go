@@ -206,6 +206,9 @@ func (m *Manager) remove(d *Dialog) {
 	m.mu.Lock()
 	if m.dialogs[d.id] == d {
 		delete(m.dialogs, d.id)
+		if len(m.dialogs) == 0 {
+			m.dialogs = map[ID]*Dialog{} // let go of a burst's buckets
+		}
 	}
 	m.mu.Unlock()
 }
