@@ -5,7 +5,9 @@
 //
 // main owns the wiring: configuration, logging, the engine (ua) with media
 // (internal/callmedia over media/...), history and contacts, and the two
-// front ends. It is the only place that sees every part.
+// front ends. It is the only place that sees every part. Once a front end
+// is up it hands back the executable's pages only start-up used
+// (footprint_linux.go).
 package main
 
 import (

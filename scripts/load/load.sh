@@ -153,6 +153,8 @@ make_baresip() {
 
 # sample PID -> "cpu_ms rss_kb fds threads"
 sample() { "$L" sample "$1"; }
+# rss_split PID -> "anon_kb file_kb" (RssAnon; RssFile + RssShmem)
+rss_split() { awk '/^RssAnon:/{a=$2} /^Rss(File|Shmem):/{f+=$2} END{print a, f}' "/proc/$1/status"; }
 
 # run_step NAME RATE PORT PID -> sets step_* globals
 run_step() {
@@ -292,6 +294,7 @@ wait_options "$tp_port" || {
 }
 sleep "$idle_s"
 read -r _ tp_rss0 tp_fd0 _ < <(sample "$tp_pid")
+read -r tp_anon0 tp_file0 < <(rss_split "$tp_pid")
 tp_gor0=n/a tp_heap0=n/a tp_inuse0=n/a
 if [[ $prof == 1 ]]; then
 	tp_gor0=$("$L" goroutines "$prof_addr")
@@ -373,7 +376,7 @@ while (($(date +%s) - tp_load_end < 45)); do
 	sleep 1
 done
 read -r _ tp_rss1 tp_fd1 _ < <(sample "$tp_pid")
-tp_gor1=n/a tp_heap1=n/a tp_inuse1=n/a tp_rss2=n/a
+tp_gor1=n/a tp_heap1=n/a tp_inuse1=n/a tp_rss2=n/a tp_anon2=n/a tp_file2=n/a
 if [[ $prof == 1 ]]; then
 	tp_gor1=$("$L" goroutines "$prof_addr")
 	"$L" fetch "http://$prof_addr/debug/pprof/goroutine?debug=1" "$work/teaphone-goroutines.txt"
@@ -381,6 +384,7 @@ if [[ $prof == 1 ]]; then
 	"$L" fetch "http://$prof_addr/debug/pprof/heap?gc=1" "$work/teaphone-heap-after.pprof"
 	"$L" freeos "$prof_addr"
 	read -r _ tp_rss2 _ < <(sample "$tp_pid")
+	read -r tp_anon2 tp_file2 < <(rss_split "$tp_pid")
 fi
 say "  after load: calls cleared=$cleared, RSS ${tp_rss1} kB (${tp_rss2} kB after FreeOSMemory), ${tp_fd1} FDs, goroutines $tp_gor1, live heap $tp_heap1 kB (spans in use $tp_inuse1 kB)"
 stop_runner "$tp_runner"
@@ -446,6 +450,8 @@ row "idle RSS (kB, median)" "$tp_rss_idle" "$bs_rss_idle" "<= $t_rss_kb"
 row "calls abandoned by SIPp (hung up by script)" "$tp_abandoned" "-" "info"
 row "RSS before / after load (kB)" "$tp_rss0 / $tp_rss1" "$bs_rss0 / $bs_rss1" "back to start"
 row "RSS after FreeOSMemory (kB)" "$tp_rss2" "-" "<= start + 5 MB"
+row "  of it anonymous, before / after (kB)" "$tp_anon0 / $tp_anon2" "-" "info"
+row "  of it file-backed, before / after (kB)" "$tp_file0 / $tp_file2" "-" "info (code paged in)"
 row "live heap before / after, after GC (kB)" "$tp_heap0 / $tp_heap1" "-" "<= start + 1 MB"
 row "heap spans in use before / after (kB)" "$tp_inuse0 / $tp_inuse1" "-" "info"
 row "goroutines before / after" "$tp_gor0 / $tp_gor1" "-" "back to start"
