@@ -44,18 +44,26 @@ func sippUAC(t *testing.T, calls int, extra []string) {
 			tail(res.Errors, 20), tail(res.Output, 30))
 	}
 	t.Logf("sipp uac: %d calls, %d retransmissions, response time %v", res.Stats.SuccessfulCall, res.Stats.Retransmissions, res.Stats.ResponseTime1)
+	// SIPp is done once it has the 200 to its last BYE; the agent's
+	// "ended" event for that call may still be on its way.
 	var incoming, waiting, answered, ended int
-	for _, e := range a.Events() {
-		switch e.Name() {
-		case "incoming":
-			incoming++
-			if e["waiting"] == true {
-				waiting++
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		incoming, waiting, answered, ended = 0, 0, 0, 0
+		for _, e := range a.Events() {
+			switch e.Name() {
+			case "incoming":
+				incoming++
+				if e["waiting"] == true {
+					waiting++
+				}
+			case "answered":
+				answered++
+			case "ended":
+				ended++
 			}
-		case "answered":
-			answered++
-		case "ended":
-			ended++
+		}
+		if (answered == calls && ended == calls) || time.Now().After(deadline) {
+			break
 		}
 	}
 	if answered != calls || ended != calls {
