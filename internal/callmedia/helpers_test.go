@@ -252,19 +252,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // its WaitGroup may still be returning: each gets 2 s to be gone.
 func checkNoLeaks(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		leaked := ourGoroutines()
-		if len(leaked) == 0 {
-			return
+	for _, g := range lingering(2 * time.Second) {
+		t.Errorf("goroutine leaked:\n%s", g)
+	}
+}
+
+// lingering waits up to d for ourGoroutines to be gone and returns those
+// still there.
+func lingering(d time.Duration) []string {
+	for deadline := time.Now().Add(d); ; time.Sleep(10 * time.Millisecond) {
+		if leaked := ourGoroutines(); len(leaked) == 0 || time.Now().After(deadline) {
+			return leaked
 		}
-		if time.Now().After(deadline) {
-			for _, g := range leaked {
-				t.Errorf("goroutine leaked:\n%s", g)
-			}
-			return
-		}
-		runtime.Gosched()
 	}
 }
 

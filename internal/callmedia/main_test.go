@@ -16,14 +16,7 @@ func TestMain(m *testing.M) {
 		// A runner stopped by its hub may still be returning (its
 		// WaitGroup is done, the goroutine not yet gone): give exiting
 		// goroutines a moment before calling them leaked.
-		var leaked []string
-		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			leaked = ourGoroutines()
-			if len(leaked) == 0 || time.Now().After(deadline) {
-				break
-			}
-		}
-		for _, g := range leaked {
+		for _, g := range lingering(3 * time.Second) {
 			fmt.Fprintf(os.Stderr, "goroutine leaked:\n%s\n", g)
 			code = 1
 		}

@@ -554,12 +554,8 @@ func (s *Session) emit(ev Event) { s.events.push(ev) }
 // tick runs the work that is due at now and returns when the session next
 // has some. Called by the clock with tickMu held.
 func (s *Session) tick(now time.Time) time.Time {
-	if !s.sendAt.After(now) {
-		s.sendDue(now)
-	}
-	if !s.playAt.After(now) {
-		s.playDue(now)
-	}
+	s.sendDue(now) // each does nothing before its deadline
+	s.playDue(now)
 	if !s.rtcpAt.After(now) {
 		s.sendRTCP(false)
 		s.rtcpAt = now.Add(s.rtcpDelay())
