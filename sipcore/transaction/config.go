@@ -137,7 +137,9 @@ type Config struct {
 	OnStrayResponse func(resp *sip.Response, from Target)
 	// OnServerError is told when a server transaction ends in error:
 	// Timer H expired (no ACK for a non-2xx final response, §17.2.1) or the
-	// transport failed (§17.2.4). Respond also returns send errors.
+	// transport failed (§17.2.4). Respond also returns send errors. s is
+	// the handle the Handler got; if the TU no longer held it, a new
+	// handle whose Request is nil.
 	OnServerError func(s *Server, err error)
 	// Logger receives debug diagnostics; nil discards.
 	Logger *slog.Logger

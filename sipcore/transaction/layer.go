@@ -30,12 +30,12 @@ type Layer struct {
 
 	mu       sync.Mutex
 	closed   bool
-	clients  map[string]*Client // §17.1.3 key: branch + CSeq method
-	servers  map[string]*Server // §17.2.3 key: branch + sent-by + method
-	legacy   map[string]*Server // RFC 2543 key (§17.2.3, no magic cookie)
-	peak     [3]int             // high-water marks of the three maps (see shrink)
-	inflight int                // HandleMessage calls, timer callbacks, Requests running
-	idle     chan struct{}      // closed when closed && inflight == 0
+	clients  map[string]*Client    // §17.1.3 key: branch + CSeq method
+	servers  map[string]*serverTxn // §17.2.3 key: branch + sent-by + method
+	legacy   map[string]*serverTxn // RFC 2543 key (§17.2.3, no magic cookie)
+	peak     [3]int                // high-water marks of the three maps (see shrink)
+	inflight int                   // HandleMessage calls, timer callbacks, Requests running
+	idle     chan struct{}         // closed when closed && inflight == 0
 	pumps    sync.WaitGroup
 }
 
@@ -51,8 +51,8 @@ func NewLayer(tp Transport, cfg Config) *Layer {
 		done:    make(chan struct{}),
 		sched:   newScheduler(),
 		clients: map[string]*Client{},
-		servers: map[string]*Server{},
-		legacy:  map[string]*Server{},
+		servers: map[string]*serverTxn{},
+		legacy:  map[string]*serverTxn{},
 	}
 }
 
@@ -87,7 +87,7 @@ func (l *Layer) Close() error {
 	for _, c := range l.clients {
 		clients = append(clients, c)
 	}
-	servers := make([]*Server, 0, len(l.servers)+len(l.legacy))
+	servers := make([]*serverTxn, 0, len(l.servers)+len(l.legacy))
 	for _, s := range l.servers {
 		servers = append(servers, s)
 	}
@@ -237,7 +237,7 @@ func (l *Layer) handleRequest(req *sip.Request, from Target) {
 	}
 
 	l.mu.Lock()
-	var s *Server
+	var s *serverTxn
 	if rfc3261 {
 		s = l.servers[key]
 	} else if s = l.legacy[key]; s != nil && !s.legacyToTagMatches(req, isACK) {
@@ -257,26 +257,26 @@ func (l *Layer) handleRequest(req *sip.Request, from Target) {
 		l.strayACK(req, from)
 		return
 	}
-	s = newServer(l, req, from, key, !rfc3261)
+	h := newServer(l, req, from, key, !rfc3261)
 	if rfc3261 {
-		l.servers[key] = s
+		l.servers[key] = h.serverTxn
 		l.peak[1] = max(l.peak[1], len(l.servers))
 	} else {
-		l.legacy[key] = s
+		l.legacy[key] = h.serverTxn
 		l.peak[2] = max(l.peak[2], len(l.legacy))
 	}
 	l.mu.Unlock()
 
 	if req.Method == sip.MethodCancel {
-		l.handleCancel(s, req, v, cs)
+		l.handleCancel(h.serverTxn, req, v, cs)
 		return
 	}
-	s.start()
-	if h := l.cfg.Handler; h != nil {
-		h(s)
+	h.start()
+	if f := l.cfg.Handler; f != nil {
+		f(h)
 		return
 	}
-	_ = s.Respond(sip.NewResponse(req, sip.StatusNotImplemented, ""))
+	_ = h.Respond(sip.NewResponse(req, sip.StatusNotImplemented, ""))
 }
 
 func (l *Layer) strayACK(ack *sip.Request, from Target) {
@@ -290,9 +290,9 @@ func (l *Layer) strayACK(ack *sip.Request, from Target) {
 // own server transaction is answered 200 when one is found (481 otherwise)
 // and the cancelled INVITE's Cancelled channel is closed so that the UAS
 // core can answer it 487.
-func (l *Layer) handleCancel(cs *Server, cancel *sip.Request, v sip.Via, cseq sip.CSeq) {
+func (l *Layer) handleCancel(cs *serverTxn, cancel *sip.Request, v sip.Via, cseq sip.CSeq) {
 	cs.start()
-	var target *Server
+	var target *serverTxn
 	l.mu.Lock()
 	if v.IsRFC3261Branch() {
 		// Only INVITE is looked up: cancelling a non-INVITE request has no
@@ -349,7 +349,7 @@ func shrink[V any](m map[string]V, peak *int) map[string]V {
 	return c
 }
 
-func (l *Layer) removeServer(key string, legacy bool, s *Server) {
+func (l *Layer) removeServer(key string, legacy bool, s *serverTxn) {
 	l.mu.Lock()
 	if legacy {
 		if l.legacy[key] == s {

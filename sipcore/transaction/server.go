@@ -6,19 +6,37 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/teaphone/teaphone/sipcore/sip"
 )
 
-// Server is a server transaction (RFC 3261 §17.2): INVITE (Figure 7 with
-// RFC 6026's Accepted state) or non-INVITE (Figure 8). The TU answers with
-// Respond; retransmitted requests are absorbed and answered with the last
-// response; the ACK for a non-2xx final response is absorbed.
+// Server is the TU's handle on a server transaction (RFC 3261 §17.2):
+// INVITE (Figure 7 with RFC 6026's Accepted state) or non-INVITE (Figure
+// 8). The TU answers with Respond; retransmitted requests are absorbed and
+// answered with the last response; the ACK for a non-2xx final response is
+// absorbed.
+//
+// The handle carries the request for the TU. The transaction itself (what
+// the layer keeps to absorb retransmissions until Timer J or L, 32 s on
+// UDP) lets go of it at the final response, so a request the TU no longer
+// holds is not kept alive for that time.
 type Server struct {
+	*serverTxn
+	req *sip.Request
+}
+
+// Request returns the request that created the transaction.
+func (s *Server) Request() *sip.Request { return s.req }
+
+// serverTxn is the state machine of a server transaction: what the layer
+// matches requests against.
+type serverTxn struct {
 	l         *Layer
 	key       string
-	legacy    bool // matched with the RFC 2543 rules
-	req       *sip.Request
+	legacy    bool         // matched with the RFC 2543 rules
+	req       *sip.Request // nil once a final response was sent
+	handle    weak.Pointer[Server]
 	from      Target
 	invite    bool
 	reliable  bool
@@ -45,10 +63,12 @@ type Server struct {
 }
 
 // serverStateFn is one state of a server transaction.
-type serverStateFn func(s *Server, ev event) serverStateFn
+type serverStateFn func(s *serverTxn, ev event) serverStateFn
 
+// newServer returns the TU's handle on a new transaction; the layer keeps
+// its serverTxn.
 func newServer(l *Layer, req *sip.Request, from Target, key string, legacy bool) *Server {
-	return &Server{
+	st := &serverTxn{
 		l:        l,
 		key:      key,
 		legacy:   legacy,
@@ -58,11 +78,14 @@ func newServer(l *Layer, req *sip.Request, from Target, key string, legacy bool)
 		reliable: from.Reliable(),
 		reqToTag: req.ToTag(),
 	}
+	h := &Server{serverTxn: st, req: req}
+	st.handle = weak.Make(h)
+	return h
 }
 
 // start enters the initial state: Proceeding for INVITE (with the 100
 // Trying delay running, §17.2.1), Trying otherwise (§17.2.2).
-func (s *Server) start() {
+func (s *serverTxn) start() {
 	s.mu.Lock()
 	if s.state != 0 {
 		s.mu.Unlock()
@@ -83,14 +106,11 @@ func (s *Server) start() {
 	s.unlock()
 }
 
-// Request returns the request that created the transaction.
-func (s *Server) Request() *sip.Request { return s.req }
-
 // Source returns where the request came from (where responses go).
-func (s *Server) Source() Target { return s.from }
+func (s *serverTxn) Source() Target { return s.from }
 
 // State returns the current state.
-func (s *Server) State() State {
+func (s *serverTxn) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state
@@ -103,7 +123,7 @@ func (s *Server) State() State {
 // are sent too). resp must not be modified afterwards: it is retransmitted
 // as is. Errors wrap ErrTransport (the transaction then terminates),
 // ErrState (a response not allowed now) or ErrTerminated.
-func (s *Server) Respond(resp *sip.Response) error {
+func (s *serverTxn) Respond(resp *sip.Response) error {
 	s.mu.Lock()
 	if s.state == StateTerminated {
 		s.mu.Unlock()
@@ -120,7 +140,7 @@ func (s *Server) Respond(resp *sip.Response) error {
 // final response was sent (§9.2). The layer has already answered the
 // CANCEL with 200; the UAS core should now answer the INVITE with 487
 // Request Terminated.
-func (s *Server) Cancelled() <-chan struct{} {
+func (s *serverTxn) Cancelled() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cancelledCh == nil {
@@ -137,7 +157,7 @@ func (s *Server) Cancelled() <-chan struct{} {
 // goroutine waiting on a channel for the transaction's lifetime. f runs on
 // the goroutine that handles the CANCEL (at once, on the caller's, if the
 // transaction is already cancelled); it must not block.
-func (s *Server) OnCancel(f func()) {
+func (s *serverTxn) OnCancel(f func()) {
 	s.mu.Lock()
 	if s.cancelReq == nil {
 		s.onCancel = append(s.onCancel, f)
@@ -150,14 +170,14 @@ func (s *Server) OnCancel(f func()) {
 
 // CancelRequest returns the CANCEL that cancelled the transaction, nil if
 // none did.
-func (s *Server) CancelRequest() *sip.Request {
+func (s *serverTxn) CancelRequest() *sip.Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cancelReq
 }
 
 // Done is closed when the transaction terminates.
-func (s *Server) Done() <-chan struct{} {
+func (s *serverTxn) Done() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done == nil {
@@ -172,13 +192,13 @@ func (s *Server) Done() <-chan struct{} {
 // Err is nil while the transaction runs and after a normal end; it wraps
 // ErrTimeout when Timer H expired without an ACK, ErrTransport after a send
 // failure, ErrClosed when the layer closed.
-func (s *Server) Err() error {
+func (s *serverTxn) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
 }
 
-func (s *Server) toTag() string {
+func (s *serverTxn) toTag() string {
 	if p := s.respToTag.Load(); p != nil {
 		return *p
 	}
@@ -188,7 +208,7 @@ func (s *Server) toTag() string {
 // legacyToTagMatches completes the RFC 2543 match of §17.2.3: a
 // retransmission carries the request's To tag, an ACK the tag of the
 // response we sent. It takes no lock of s.
-func (s *Server) legacyToTagMatches(req *sip.Request, isACK bool) bool {
+func (s *serverTxn) legacyToTagMatches(req *sip.Request, isACK bool) bool {
 	if isACK {
 		return req.ToTag() == s.toTag()
 	}
@@ -197,7 +217,7 @@ func (s *Server) legacyToTagMatches(req *sip.Request, isACK bool) bool {
 
 // cancel marks the transaction cancelled (§9.2) when no final response
 // was sent yet.
-func (s *Server) cancel(req *sip.Request) {
+func (s *serverTxn) cancel(req *sip.Request) {
 	s.mu.Lock()
 	if s.cancelReq != nil || (s.state != StateProceeding && s.state != StateTrying) {
 		s.mu.Unlock()
@@ -218,7 +238,7 @@ func (s *Server) cancel(req *sip.Request) {
 // receive feeds a retransmitted request or an ACK. It reports false when
 // an ACK must go to the TU instead (Accepted state, or the transaction has
 // just ended).
-func (s *Server) receive(req *sip.Request, from Target) bool {
+func (s *serverTxn) receive(req *sip.Request, from Target) bool {
 	s.mu.Lock()
 	if s.state == StateTerminated {
 		s.mu.Unlock()
@@ -235,7 +255,7 @@ func (s *Server) receive(req *sip.Request, from Target) bool {
 	return !passUp
 }
 
-func (s *Server) abort(err error) {
+func (s *serverTxn) abort(err error) {
 	s.mu.Lock()
 	s.terminate(err)
 	s.notifyTU = nil
@@ -244,25 +264,34 @@ func (s *Server) abort(err error) {
 
 // unlock releases s.mu and then runs the OnServerError hook if a state
 // function asked for it.
-func (s *Server) unlock() {
+func (s *serverTxn) unlock() {
 	notify := s.notifyTU
 	s.notifyTU = nil
 	s.mu.Unlock()
 	if notify != nil {
 		if f := s.l.cfg.OnServerError; f != nil {
-			f(s, notify)
+			f(s.tuHandle(), notify)
 		}
 	}
 }
 
-func (s *Server) step(ev event) {
+// tuHandle returns the TU's handle, or a new one without the request if
+// the TU no longer holds it (and so cannot need the request).
+func (s *serverTxn) tuHandle() *Server {
+	if h := s.handle.Value(); h != nil {
+		return h
+	}
+	return &Server{serverTxn: s}
+}
+
+func (s *serverTxn) step(ev event) {
 	if s.state == StateTerminated || s.fn == nil {
 		return
 	}
 	s.fn = s.fn(s, ev)
 }
 
-func (s *Server) arm(slot *timerSlot, d time.Duration, kind eventKind) {
+func (s *serverTxn) arm(slot *timerSlot, d time.Duration, kind eventKind) {
 	// The 100 Trying timer may send on a stream, which can block: it gets
 	// a goroutine of its own there. Other timers send only over UDP (G)
 	// or not at all.
@@ -270,7 +299,7 @@ func (s *Server) arm(slot *timerSlot, d time.Duration, kind eventKind) {
 	slot.arm(s.l, s, d, kind, own)
 }
 
-func (s *Server) fire(slot *timerSlot, g uint32, kind eventKind) {
+func (s *serverTxn) fire(slot *timerSlot, g uint32, kind eventKind) {
 	if !s.l.enter() {
 		return
 	}
@@ -287,7 +316,7 @@ func (s *Server) fire(slot *timerSlot, g uint32, kind eventKind) {
 
 // transmit sends resp and remembers it for retransmission; a transport
 // failure terminates the transaction and is reported (§17.2.4).
-func (s *Server) transmit(resp *sip.Response) bool {
+func (s *serverTxn) transmit(resp *sip.Response) bool {
 	if s.invite || s.legacy {
 		if resp.StatusCode > 100 {
 			if tag := resp.ToTag(); tag != "" {
@@ -297,8 +326,10 @@ func (s *Server) transmit(resp *sip.Response) bool {
 	}
 	if resp.StatusCode >= 200 {
 		// A CANCEL can no longer apply (§9.2): let go of the TU's
-		// callbacks, which may hold a whole call until Timer L or J.
+		// callbacks, which may hold a whole call until Timer L or J, and
+		// of the request (only the 100 Trying needed it).
 		s.onCancel = nil
+		s.req = nil
 	}
 	s.last = resp
 	ok := s.resend()
@@ -310,7 +341,7 @@ func (s *Server) transmit(resp *sip.Response) bool {
 	return ok
 }
 
-func (s *Server) resend() bool {
+func (s *serverTxn) resend() bool {
 	if err := s.l.tp.Send(context.Background(), s.last, s.from); err != nil {
 		err = fmt.Errorf("%w: %w", ErrTransport, err)
 		s.result = err
@@ -321,11 +352,11 @@ func (s *Server) resend() bool {
 	return true
 }
 
-func (s *Server) sendTrying() {
+func (s *serverTxn) sendTrying() {
 	s.transmit(sip.NewResponse(s.req, sip.StatusTrying, ""))
 }
 
-func (s *Server) terminate(err error) {
+func (s *serverTxn) terminate(err error) {
 	if s.state == StateTerminated {
 		return
 	}
@@ -338,7 +369,7 @@ func (s *Server) terminate(err error) {
 	s.l.removeServer(s.key, s.legacy, s)
 }
 
-func (s *Server) wrongState(resp *sip.Response) {
+func (s *serverTxn) wrongState(resp *sip.Response) {
 	s.result = fmt.Errorf("%w: cannot send %d in state %v", ErrState, resp.StatusCode, s.state)
 }
 
@@ -346,7 +377,7 @@ func (s *Server) wrongState(resp *sip.Response) {
 
 // serverInviteProceeding is the Proceeding state: the INVITE was passed to
 // the TU; retransmissions get the last provisional response again.
-func serverInviteProceeding(s *Server, ev event) serverStateFn {
+func serverInviteProceeding(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evTrying:
 		// §17.2.1: the TU did not answer within the delay: 100 Trying.
@@ -391,7 +422,7 @@ func serverInviteProceeding(s *Server, ev event) serverStateFn {
 	return serverInviteProceeding
 }
 
-func (s *Server) sendTryingOK() bool {
+func (s *serverTxn) sendTryingOK() bool {
 	s.sendTrying()
 	return s.state != StateTerminated
 }
@@ -399,7 +430,7 @@ func (s *Server) sendTryingOK() bool {
 // serverInviteCompleted is the Completed state: the final non-2xx response
 // is retransmitted on Timer G and for each INVITE retransmission until the
 // ACK arrives; Timer H gives up.
-func serverInviteCompleted(s *Server, ev event) serverStateFn {
+func serverInviteCompleted(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evRequest:
 		if !s.resend() {
@@ -435,7 +466,7 @@ func serverInviteCompleted(s *Server, ev event) serverStateFn {
 
 // serverInviteConfirmed is the Confirmed state: ACK retransmissions are
 // absorbed until Timer I.
-func serverInviteConfirmed(s *Server, ev event) serverStateFn {
+func serverInviteConfirmed(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evTimerI:
 		s.terminate(nil)
@@ -449,7 +480,7 @@ func serverInviteConfirmed(s *Server, ev event) serverStateFn {
 // serverInviteAccepted is RFC 6026's Accepted state: INVITE
 // retransmissions are absorbed, 2xx retransmissions from the TU are sent,
 // ACKs go to the TU, and Timer L ends it.
-func serverInviteAccepted(s *Server, ev event) serverStateFn {
+func serverInviteAccepted(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evACK:
 		s.passUp = true
@@ -472,7 +503,7 @@ func serverInviteAccepted(s *Server, ev event) serverStateFn {
 
 // serverNonInviteTrying is the Trying state: retransmissions are absorbed
 // until the TU responds.
-func serverNonInviteTrying(s *Server, ev event) serverStateFn {
+func serverNonInviteTrying(s *serverTxn, ev event) serverStateFn {
 	if ev.kind == evTUResponse {
 		return s.nonInviteRespond(ev.resp)
 	}
@@ -481,7 +512,7 @@ func serverNonInviteTrying(s *Server, ev event) serverStateFn {
 
 // serverNonInviteProceeding is the Proceeding state: retransmissions get
 // the last provisional response.
-func serverNonInviteProceeding(s *Server, ev event) serverStateFn {
+func serverNonInviteProceeding(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evRequest:
 		if !s.resend() {
@@ -493,7 +524,7 @@ func serverNonInviteProceeding(s *Server, ev event) serverStateFn {
 	return serverNonInviteProceeding
 }
 
-func (s *Server) nonInviteRespond(r *sip.Response) serverStateFn {
+func (s *serverTxn) nonInviteRespond(r *sip.Response) serverStateFn {
 	if !s.transmit(r) {
 		return nil
 	}
@@ -513,7 +544,7 @@ func (s *Server) nonInviteRespond(r *sip.Response) serverStateFn {
 
 // serverNonInviteCompleted is the Completed state: retransmissions get the
 // final response again until Timer J.
-func serverNonInviteCompleted(s *Server, ev event) serverStateFn {
+func serverNonInviteCompleted(s *serverTxn, ev event) serverStateFn {
 	switch ev.kind {
 	case evRequest:
 		if !s.resend() {

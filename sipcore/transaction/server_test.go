@@ -23,6 +23,7 @@ type serverFixture struct {
 	mu      sync.Mutex
 	acks    []*sip.Request
 	errs    []error
+	errSrv  []*transaction.Server // the handles OnServerError got
 }
 
 func newServerFixture(t *testing.T, cfg transaction.Config) *serverFixture {
@@ -33,9 +34,10 @@ func newServerFixture(t *testing.T, cfg transaction.Config) *serverFixture {
 		f.acks = append(f.acks, ack)
 		f.mu.Unlock()
 	}
-	cfg.OnServerError = func(_ *transaction.Server, err error) {
+	cfg.OnServerError = func(s *transaction.Server, err error) {
 		f.mu.Lock()
 		f.errs = append(f.errs, err)
+		f.errSrv = append(f.errSrv, s)
 		f.mu.Unlock()
 	}
 	f.l = transaction.NewLayer(f.tp, cfg)
@@ -490,6 +492,85 @@ func TestAcceptedHoldsNoCall(t *testing.T) {
 	}
 	if s.State() != transaction.StateAccepted {
 		t.Errorf("state %v, want Accepted", s.State())
+	}
+}
+
+// TestCompletedHoldsNoRequest: once the final response is out, the
+// transaction no longer keeps the request alive (only the TU's handle
+// does), yet it still answers retransmissions until Timer J; a Timer H
+// error reaches OnServerError with a handle even after the TU dropped its.
+func TestCompletedHoldsNoRequest(t *testing.T) {
+	f := newServerFixture(t, transaction.Config{})
+	msg := siptest.Request(t, sip.MethodMessage, "sip:bob@192.0.2.2")
+	retrans := msg.Clone()
+	freed := make(chan struct{})
+	runtime.AddCleanup(msg, func(ch chan struct{}) { close(ch) }, freed)
+	f.l.HandleMessage(msg, udpPeer)
+	s := f.onlyServer(t)
+	if err := s.Respond(sip.NewResponse(s.Request(), 200, "")); err != nil {
+		t.Fatal(err)
+	}
+	msg, s = nil, nil
+	deadline := time.After(5 * time.Second)
+	for done := false; !done; {
+		runtime.GC()
+		select {
+		case <-freed:
+			done = true
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("request still held 5 s after the final response")
+		}
+	}
+	if _, servers := f.l.Count(); servers != 1 {
+		t.Fatalf("%d server transactions, want the one in Completed", servers)
+	}
+	f.l.HandleMessage(retrans, udpPeer)
+	f.noServer(t)
+	f.tp.mu.Lock()
+	n := len(f.tp.sent)
+	last := ""
+	if n > 0 {
+		last = f.tp.sent[n-1].raw
+	}
+	f.tp.mu.Unlock()
+	if n != 2 || !strings.HasPrefix(last, "SIP/2.0 200 ") {
+		t.Errorf("retransmission answered with %d messages, last %.20q; want the 200 twice", n, last)
+	}
+}
+
+func TestServerErrorAfterHandleDropped(t *testing.T) {
+	f := newServerFixture(t, transaction.Config{T1: 10 * time.Millisecond}) // Timer H: 640 ms
+	inv := siptest.Invite(t, "sip:bob@192.0.2.2")
+	f.l.HandleMessage(inv, udpPeer)
+	s := f.onlyServer(t)
+	dropped := make(chan struct{})
+	runtime.AddCleanup(s, func(ch chan struct{}) { close(ch) }, dropped)
+	_ = s.Respond(sip.NewResponse(inv, 486, ""))
+	s = nil
+	deadline := time.After(5 * time.Second)
+	var got []*transaction.Server
+	for len(got) == 0 {
+		runtime.GC()
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no OnServerError 5 s after a 486 with no ACK")
+		}
+		f.mu.Lock()
+		got = f.errSrv
+		f.mu.Unlock()
+	}
+	select {
+	case <-dropped:
+	default:
+		t.Fatal("the TU's handle was not collected before Timer H: the case is not tested")
+	}
+	if len(got) != 1 || got[0] == nil {
+		t.Fatalf("OnServerError got %v, want one handle", got)
+	}
+	if got[0].State() != transaction.StateTerminated || !errors.Is(got[0].Err(), transaction.ErrTimeout) || got[0].Request() != nil {
+		t.Errorf("handle: state %v, err %v, request %v", got[0].State(), got[0].Err(), got[0].Request())
 	}
 }
 
