@@ -209,8 +209,11 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer, env func
 	go func() { printer.drain(eng.Events()); close(drained) }()
 	out.write(map[string]any{"event": "started", "version": buildVersion(), "listen": parts.agent.Listening(), "pid": os.Getpid()})
 	_, _ = trimStartupPages() // on error the pages just stay mapped
+	relCtx, stopRel := context.WithCancel(ctx)
+	go newBurstReleaser(parts.agent.Quiet).run(relCtx, releaseEvery)
 
 	runErr := runAgent(ctx, eng, stdin, out, opts)
+	stopRel()
 	// Stdin EOF, quit or a signal: un-register, hang up, and print what
 	// the engine reports while it shuts down.
 	closeErr := parts.close(4 * time.Second)

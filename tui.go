@@ -134,7 +134,10 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
 		ui.Options{Theme: th, Accounts: names, Bell: bell, Audio: parts.audio})
 	_, _ = trimStartupPages() // on error the pages just stay mapped
+	relCtx, stopRel := context.WithCancel(ctx)
+	go newBurstReleaser(parts.agent.Quiet).run(relCtx, releaseEvery)
 	runErr := runScreen(ctx, app, log)
+	stopRel()
 
 	// The TUI no longer reads events; keep them flowing (into history)
 	// while the engine hangs up and un-registers.

@@ -614,6 +614,23 @@ func (a *Agent) finalClose() {
 	}
 }
 
+// Quiet reports whether nothing is in flight: no call that is not over and
+// no SIP transaction, not even one that only waits out Timer J or L. The
+// process uses it to give memory back once a burst of calls has drained.
+func (a *Agent) Quiet() bool {
+	a.snapMu.Lock()
+	calls := len(a.snap)
+	a.snapMu.Unlock()
+	a.startMu.Lock()
+	tx := a.tx
+	a.startMu.Unlock()
+	if calls > 0 || tx == nil {
+		return false
+	}
+	clients, servers := tx.Count()
+	return clients == 0 && servers == 0
+}
+
 // ---- calls snapshot (Calls has no ctx: it reads a copy) ----
 
 // Calls returns a snapshot of the calls that are not over, oldest first.

@@ -74,6 +74,37 @@ func TestCallAnswerAndHangup(t *testing.T) {
 	}
 }
 
+// TestQuietAfterCall: Quiet (what the process watches to give memory back)
+// turns true only once the call is over and Timers J and L have let its
+// transactions go.
+func TestQuietAfterCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, alice, bob := twoRegistered(t, uatest.ServerConfig{}, nil, nil)
+		defer e.close()
+		time.Sleep(time.Minute) // the registrations' transactions end
+		synctest.Wait()
+		if !alice.a.Quiet() || !bob.a.Quiet() {
+			t.Fatalf("registered and idle: Quiet() = %v, %v", alice.a.Quiet(), bob.a.Quiet())
+		}
+		aid, _ := connect(t, alice, bob)
+		if alice.a.Quiet() || bob.a.Quiet() {
+			t.Error("Quiet() during a call")
+		}
+		must(t, alice.a.Hangup(bg, aid))
+		alice.wantCall(ua.CallEnded)
+		bob.wantCall(ua.CallEnded)
+		synctest.Wait()
+		if alice.a.Quiet() || bob.a.Quiet() {
+			t.Error("Quiet() right after the BYE, with Timers J and L running")
+		}
+		time.Sleep(64*500*time.Millisecond + time.Second)
+		synctest.Wait()
+		if !alice.a.Quiet() || !bob.a.Quiet() {
+			t.Errorf("64·T1 after the call: Quiet() = %v, %v", alice.a.Quiet(), bob.a.Quiet())
+		}
+	})
+}
+
 func TestCallReject(t *testing.T) {
 	for _, code := range []int{486, 603} {
 		synctest.Test(t, func(t *testing.T) {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// burstReleaser gives memory back to the operating system once a burst of
+// activity has drained. Go's runtime keeps the pages a burst grew the heap
+// to (the background scavenger returns them slowly, and only after a
+// collection lowers the heap goal, which an idle process may not run for
+// minutes); the code the burst ran stays mapped too. When the engine is
+// quiet (no calls, no transactions) and enough collections ran since the
+// last release to show there was a burst, check releases both: a forced
+// collection with every free page returned (debug.FreeOSMemory) and the
+// executable's clean pages (trimStartupPages). An idle process collects
+// about every two minutes, so it releases at most every few minutes, at
+// the cost of one small collection.
+type burstReleaser struct {
+	quiet   func() bool   // the engine has nothing in flight
+	cycles  func() uint64 // completed GC cycles
+	release func()
+	minGCs  uint64 // collections since the last release that make a burst
+	last    uint64 // cycles right after the last release (or at start)
+}
+
+func newBurstReleaser(quiet func() bool) *burstReleaser {
+	r := &burstReleaser{quiet: quiet, cycles: gcCycles, release: releaseMemory, minGCs: 4}
+	r.last = r.cycles()
+	return r
+}
+
+// check releases memory if a burst has drained; it reports whether it did.
+func (r *burstReleaser) check() bool {
+	if r.cycles()-r.last < r.minGCs || !r.quiet() {
+		return false
+	}
+	r.release()
+	r.last = r.cycles()
+	return true
+}
+
+// releaseEvery is how often the agent and the TUI look for a drained burst.
+const releaseEvery = 5 * time.Second
+
+// run checks every interval until ctx ends.
+func (r *burstReleaser) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.check()
+		}
+	}
+}
+
+func releaseMemory() {
+	debug.FreeOSMemory()
+	_, _ = trimStartupPages() // on error the pages just stay mapped
+}
+
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
