@@ -158,6 +158,7 @@ type Session struct {
 
 	rtpConn  *net.UDPConn
 	rtcpConn *net.UDPConn // nil with rtcp-mux
+	rtcpPoll *rtcpPoller  // reads rtcpConn from tick; nil: a goroutine does
 	local    netip.AddrPort
 
 	events *eventQueue
@@ -172,19 +173,20 @@ type Session struct {
 
 	// Timing, owned by the clock: tickMu is held while the clock runs the
 	// session's work, and the fields below are touched only under it.
-	clock    *Clock
-	entry    *clockEntry
-	tickMu   sync.Mutex
-	tx       *txState
-	rxs      *rxState
-	poll     Poller
-	pollBuf  []int16
-	sendN    int64
-	playN    int64
-	sendAt   time.Time // deadline of frame sendN: start + sendN·ptime
-	playAt   time.Time // start + ptime/2 + playN·ptime
-	rtcpAt   time.Time
-	playFrom time.Time
+	clock      *Clock
+	entry      *clockEntry
+	tickMu     sync.Mutex
+	tx         *txState
+	rxs        *rxState
+	poll       Poller
+	pollBuf    []int16
+	sendN      int64
+	playN      int64
+	sendAt     time.Time // deadline of frame sendN: start + sendN·ptime
+	playAt     time.Time // start + ptime/2 + playN·ptime
+	rtcpAt     time.Time
+	rtcpPollAt time.Time // next look at the RTCP socket (rtcpPoll)
+	playFrom   time.Time
 
 	mu sync.Mutex
 	// sending
@@ -332,8 +334,11 @@ func New(opts Options) (*Session, error) {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.readLoop(s.rtpConn, !opts.RTCPMux) }()
 	if s.rtcpConn != nil {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.readLoop(s.rtcpConn, false) }()
+		// On Linux the clock polls the RTCP socket (see rtcpPoller).
+		if s.rtcpPoll = newRTCPPoller(s.rtcpConn); s.rtcpPoll == nil {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.readLoop(s.rtcpConn, false) }()
+		}
 	}
 	if p, ok := opts.Source.(Poller); ok {
 		s.poll, s.pollBuf = p, make([]int16, n)
@@ -554,6 +559,16 @@ func (s *Session) emit(ev Event) { s.events.push(ev) }
 // tick runs the work that is due at now and returns when the session next
 // has some. Called by the clock with tickMu held.
 func (s *Session) tick(now time.Time) time.Time {
+	if s.rtcpPoll != nil && !s.rtcpPollAt.After(now) {
+		for {
+			b, from, at, ok := s.rtcpPoll.next(now)
+			if !ok {
+				break
+			}
+			s.handleRTCP(b, from, at)
+		}
+		s.rtcpPollAt = now.Add(rtcpPollEvery)
+	}
 	s.sendDue(now) // each does nothing before its deadline
 	s.playDue(now)
 	if !s.rtcpAt.After(now) {
@@ -566,6 +581,9 @@ func (s *Session) tick(now time.Time) time.Time {
 	}
 	if s.rtcpAt.Before(next) {
 		next = s.rtcpAt
+	}
+	if s.rtcpPoll != nil && s.rtcpPollAt.Before(next) {
+		next = s.rtcpPollAt
 	}
 	return next
 }
