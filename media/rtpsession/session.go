@@ -559,6 +559,8 @@ func (s *Session) emit(ev Event) { s.events.push(ev) }
 // tick runs the work that is due at now and returns when the session next
 // has some. Called by the clock with tickMu held.
 func (s *Session) tick(now time.Time) time.Time {
+	// The RTCP socket is polled on the send and playout ticks (every half
+	// frame) rather than on wake-ups of its own.
 	if s.rtcpPoll != nil && !s.rtcpPollAt.After(now) {
 		for {
 			b, from, at, ok := s.rtcpPoll.next(now)
@@ -567,7 +569,7 @@ func (s *Session) tick(now time.Time) time.Time {
 			}
 			s.handleRTCP(b, from, at)
 		}
-		s.rtcpPollAt = now.Add(rtcpPollEvery)
+		s.rtcpPollAt = now.Add(rtcpPollEvery - s.ptime/4) // lands on a tick, not just after one
 	}
 	s.sendDue(now) // each does nothing before its deadline
 	s.playDue(now)
@@ -581,9 +583,6 @@ func (s *Session) tick(now time.Time) time.Time {
 	}
 	if s.rtcpAt.Before(next) {
 		next = s.rtcpAt
-	}
-	if s.rtcpPoll != nil && s.rtcpPollAt.Before(next) {
-		next = s.rtcpPollAt
 	}
 	return next
 }
