@@ -86,6 +86,30 @@ func (m *message) cloneFrom(o *message) {
 	}
 }
 
+func (m *message) compactFrom(o *message) {
+	n := 0
+	for _, h := range o.hdrs {
+		n += len(h.Name) + len(h.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, h := range o.hdrs {
+		b.WriteString(h.Name)
+		b.WriteString(h.Value)
+	}
+	text := b.String()
+	m.hdrs = make([]Header, len(o.hdrs))
+	for i, h := range o.hdrs {
+		name := text[:len(h.Name)]
+		text = text[len(h.Name):]
+		m.hdrs[i] = Header{Name: name, Value: text[:len(h.Value)], kind: h.kind}
+		text = text[len(h.Value):]
+	}
+	if o.body != nil {
+		m.body = slices.Clone(o.body)
+	}
+}
+
 // Body returns the message body (not a copy).
 func (m *message) Body() []byte { return m.body }
 

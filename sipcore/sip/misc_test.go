@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestSmallHelpers(t *testing.T) {
@@ -134,4 +135,32 @@ func TestViaReceivedAddrPort(t *testing.T) {
 		}
 		eq(t, tc.via, got, tc.want)
 	}
+}
+
+// TestResponseCompact: the compact copy prints the same, and none of its
+// strings points into the request it was built from.
+func TestResponseCompact(t *testing.T) {
+	var p Parser
+	req, err := p.ParseRequest([]byte(basicInvite))
+	noErr(t, err)
+	resp := NewResponse(req, 486, "")
+	resp.AddHeader("Server", "teaphone")
+	resp.SetContent("text/plain", []byte("busy"))
+	c := resp.Compact()
+	eq(t, "text", c.String(), resp.String())
+	eq(t, "exact capacity", cap(c.hdrs), len(c.hdrs))
+	// Every name and value lies in one block of exactly their total size.
+	lo, hi, n := ^uintptr(0), uintptr(0), 0
+	for _, h := range c.hdrs {
+		for _, s := range []string{h.Name, h.Value} {
+			a := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+			lo, hi, n = min(lo, a), max(hi, a+uintptr(len(s))), n+len(s)
+		}
+	}
+	eq(t, "headers in one block", hi-lo, uintptr(n))
+	if resp.hdrs[0].Value != c.hdrs[0].Value || unsafe.StringData(resp.hdrs[0].Value) == unsafe.StringData(c.hdrs[0].Value) {
+		t.Error("Via not copied")
+	}
+	c.Body()[0] = 'B'
+	eq(t, "body copied", string(resp.Body()), "busy")
 }

@@ -75,6 +75,18 @@ func (r *Response) Clone() *Response {
 	return c
 }
 
+// Compact returns a copy of r that shares no memory with r or with the
+// request it was built from (whose whole text a header value copied from it
+// would keep alive): the header names and values are copied into one
+// string, the headers into a slice of exactly their number. A transaction
+// that keeps a final response for retransmissions (32 s on UDP) keeps
+// that.
+func (r *Response) Compact() *Response {
+	c := &Response{Version: r.Version, StatusCode: r.StatusCode, Reason: r.Reason}
+	c.compactFrom(&r.message)
+	return c
+}
+
 // IsProvisional reports a 1xx response.
 func (r *Response) IsProvisional() bool { return r.StatusCode < 200 }
 

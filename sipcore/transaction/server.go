@@ -3,6 +3,7 @@ package transaction
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,14 +35,15 @@ func (s *Server) Request() *sip.Request { return s.req }
 type serverTxn struct {
 	l         *Layer
 	key       string
-	legacy    bool         // matched with the RFC 2543 rules
 	req       *sip.Request // nil once a final response was sent
 	handle    weak.Pointer[Server]
 	from      Target
+	reqToTag  string                 // RFC 2543 matching only (a copy: it would keep the request)
+	respToTag atomic.Pointer[string] // To tag of the responses sent (§9.2, §17.2.3)
+	legacy    bool                   // matched with the RFC 2543 rules
 	invite    bool
 	reliable  bool
-	reqToTag  string
-	respToTag atomic.Pointer[string] // To tag of the responses sent (§9.2, §17.2.3)
+	passUp    bool // under mu, with result and notifyTU below (next to the flags: 16 bytes less)
 
 	mu          sync.Mutex
 	state       State
@@ -58,7 +60,6 @@ type serverTxn struct {
 
 	// Set by state functions, read by the caller of step.
 	result   error // returned by Respond
-	passUp   bool  // an ACK is not absorbed: hand it to OnACK
 	notifyTU error // report through OnServerError after unlocking
 }
 
@@ -76,7 +77,9 @@ func newServer(l *Layer, req *sip.Request, from Target, key string, legacy bool)
 		from:     from,
 		invite:   req.Method == sip.MethodInvite,
 		reliable: from.Reliable(),
-		reqToTag: req.ToTag(),
+	}
+	if legacy {
+		st.reqToTag = strings.Clone(req.ToTag())
 	}
 	h := &Server{serverTxn: st, req: req}
 	st.handle = weak.Make(h)
@@ -320,6 +323,7 @@ func (s *serverTxn) transmit(resp *sip.Response) bool {
 	if s.invite || s.legacy {
 		if resp.StatusCode > 100 {
 			if tag := resp.ToTag(); tag != "" {
+				tag = strings.Clone(tag) // not the whole To header
 				s.respToTag.Store(&tag)
 			}
 		}
@@ -333,10 +337,15 @@ func (s *serverTxn) transmit(resp *sip.Response) bool {
 	}
 	s.last = resp
 	ok := s.resend()
-	if s.invite && resp.IsSuccess() {
+	switch {
+	case s.invite && resp.IsSuccess():
 		// RFC 6026 §8.5: in Accepted the TU retransmits its 2xx and
 		// INVITE retransmissions are absorbed; nothing resends s.last.
 		s.last = nil
+	case ok && resp.StatusCode >= 200 && !s.reliable:
+		// Kept until Timer J or H: a copy that holds nothing else (a
+		// BYE's 200 would keep the whole BYE alive).
+		s.last = resp.Compact()
 	}
 	return ok
 }
