@@ -208,9 +208,7 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer, env func
 	drained := make(chan struct{})
 	go func() { printer.drain(eng.Events()); close(drained) }()
 	out.write(map[string]any{"event": "started", "version": buildVersion(), "listen": parts.agent.Listening(), "pid": os.Getpid()})
-	_, _ = trimStartupPages() // on error the pages just stay mapped
-	relCtx, stopRel := context.WithCancel(ctx)
-	go newBurstReleaser(parts.agent.Quiet).run(relCtx, releaseEvery)
+	stopRel := keepSmall(ctx, parts.agent.Quiet)
 
 	runErr := runAgent(ctx, eng, stdin, out, opts)
 	stopRel()

@@ -42,6 +42,15 @@ func (r *burstReleaser) check() bool {
 	return true
 }
 
+// keepSmall trims the start-up pages now, and gives memory back after each
+// burst (checking every releaseEvery) until stop is called.
+func keepSmall(ctx context.Context, quiet func() bool) (stop func()) {
+	_, _ = trimStartupPages() // on error the pages just stay mapped
+	ctx, stop = context.WithCancel(ctx)
+	go newBurstReleaser(quiet).run(ctx, releaseEvery)
+	return stop
+}
+
 // releaseEvery is how often the agent and the TUI look for a drained burst.
 const releaseEvery = 5 * time.Second
 

@@ -133,9 +133,7 @@ func cmdTUI(args []string, forceDemo bool, stdout, stderr io.Writer, env func(st
 	}
 	app := ui.New(tuiEngine{eng}, &bookStore{book: book, bookPath: bookPath, hist: hist},
 		ui.Options{Theme: th, Accounts: names, Bell: bell, Audio: parts.audio})
-	_, _ = trimStartupPages() // on error the pages just stay mapped
-	relCtx, stopRel := context.WithCancel(ctx)
-	go newBurstReleaser(parts.agent.Quiet).run(relCtx, releaseEvery)
+	stopRel := keepSmall(ctx, parts.agent.Quiet)
 	runErr := runScreen(ctx, app, log)
 	stopRel()
 

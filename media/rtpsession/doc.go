@@ -52,9 +52,11 @@
 // Sending, playout and RTCP reports run on a Clock: one goroutine, alive
 // while the clock has sessions, that wakes at the grid times of all of
 // them (sessions sharing a clock start on a common grid, so one wake-up
-// serves every call). Each session adds a reader per socket (one with
-// rtcp-mux), a capture goroutine only for a Source that is not a Poller,
-// and an event-delivery goroutine only while events are queued.
+// serves every call). Each session adds a reader for its RTP socket (on
+// Linux the clock polls the RTCP socket at the ticks, with the kernel's
+// receive timestamps; elsewhere it gets a reader too), a capture goroutine
+// only for a Source that is not a Poller, and an event-delivery goroutine
+// only while events are queued.
 //
 // This package must not import sipcore, ua, ui or media/sdp: the session
 // takes plain values (addresses, payload types, a codec.Codec, a ptime, a
