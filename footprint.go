@@ -12,14 +12,15 @@ import (
 // to (the background scavenger returns them slowly, and only after a
 // collection lowers the heap goal, which an idle process may not run for
 // minutes); the code the burst ran stays mapped too. When the engine is
-// quiet (no calls, no transactions) and enough collections ran since the
-// last release to show there was a burst, check releases both: a forced
+// quiet (ua.Agent.Quiet: no call, at most a few transactions) and enough
+// collections ran since the last release to show there was a burst, check
+// releases both: a forced
 // collection with every free page returned (debug.FreeOSMemory) and the
 // executable's clean pages (trimStartupPages). An idle process collects
 // about every two minutes, so it releases at most every few minutes, at
 // the cost of one small collection.
 type burstReleaser struct {
-	quiet   func() bool   // the engine has nothing in flight
+	quiet   func() bool   // the engine is idle
 	cycles  func() uint64 // completed GC cycles
 	release func()
 	minGCs  uint64 // collections since the last release that make a burst

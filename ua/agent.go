@@ -614,9 +614,15 @@ func (a *Agent) finalClose() {
 	}
 }
 
-// Quiet reports whether nothing is in flight: no call that is not over and
-// no SIP transaction, not even one that only waits out Timer J or L. The
-// process uses it to give memory back once a burst of calls has drained.
+// quietTransactions is how many transactions Quiet tolerates: a registered
+// agent always has a few, such as a proxy's keep-alive OPTIONS (each waits
+// out Timer J, 32 s, so pings every 30 s never leave it at zero).
+const quietTransactions = 8
+
+// Quiet reports whether the engine is idle: no call that is not over and at
+// most quietTransactions SIP transactions, counting those that only wait out
+// Timer J or L. The process uses it to give memory back once a burst of
+// calls has drained.
 func (a *Agent) Quiet() bool {
 	a.snapMu.Lock()
 	calls := len(a.snap)
@@ -628,7 +634,7 @@ func (a *Agent) Quiet() bool {
 		return false
 	}
 	clients, servers := tx.Count()
-	return clients == 0 && servers == 0
+	return clients+servers <= quietTransactions
 }
 
 // ---- calls snapshot (Calls has no ctx: it reads a copy) ----
