@@ -38,7 +38,10 @@
 #      PROFILE_RATE (full mode, PROF=1: one extra step at this rate with a
 #      10 s CPU profile; top functions printed), KEEP=1 (keep the work dir),
 #      TEAPHONE_BIN / TEAPHONE_PROF_BIN: use these binaries instead of building
-#      (the profiling one must come from this script's -tags loadprof -overlay).
+#      (the profiling one must come from this script's -tags loadprof -overlay),
+#      TEAPHONE_LOADPROF_MEMRATE (heap profile sampling in the profiling
+#      variant, whose live heap profile after the load is then printed; off
+#      by default, as in teaphone itself).
 # Exit: 0 all teaphone targets met; 1 a target missed (listed); 2 setup error.
 # QUICK mode checks only what a smoke test can: no failed call at its step,
 # calls cleared, goroutines and FDs back to their start; the performance
@@ -400,7 +403,8 @@ if [[ -s $work/teaphone-cpu.pprof ]]; then
 		sed -n '6,36p' | sed 's/^/    /') >&2 || true
 fi
 
-if [[ -s $work/teaphone-heap-after.pprof && $quick != 1 ]]; then
+# teaphone samples no allocations (footprint.go) unless asked to.
+if [[ -s $work/teaphone-heap-after.pprof && $quick != 1 && -n ${TEAPHONE_LOADPROF_MEMRATE:-} ]]; then
 	say "  live heap after the load (sampled heap profile, inuse_space):"
 	(cd "$root" && go tool pprof -sample_index=inuse_space -top -nodecount=8 "$tp_bin" "$work/teaphone-heap-after.pprof" 2>/dev/null |
 		sed -n '5,14p' | sed 's/^/    /') >&2 || true

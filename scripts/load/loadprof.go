@@ -5,7 +5,9 @@
 // product itself carries no debug hooks. With TEAPHONE_LOADPROF_ADDR set
 // (a loopback address), that binary serves net/http/pprof there (goroutine
 // counts, heap after GC, CPU profiles) plus /loadprof/freeosmemory.
-// TEAPHONE_LOADPROF_MEMRATE sets runtime.MemProfileRate (1: every allocation).
+// TEAPHONE_LOADPROF_MEMRATE sets runtime.MemProfileRate (1: every allocation);
+// without it the heap profiles are empty: teaphone samples nothing
+// (footprint.go), and the footprint measured is the product's.
 
 package main
 
