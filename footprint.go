@@ -20,11 +20,10 @@ func init() { runtime.MemProfileRate = 0 }
 // minutes); the code the burst ran stays mapped too. When the engine is
 // quiet (ua.Agent.Quiet: no call, at most a few transactions) and enough
 // collections ran since the last release to show there was a burst, check
-// releases both: a forced
-// collection with every free page returned (debug.FreeOSMemory) and the
-// executable's clean pages (trimStartupPages). An idle process collects
-// about every two minutes, so it releases at most every few minutes, at
-// the cost of one small collection.
+// releases both: a forced collection with every free page returned
+// (debug.FreeOSMemory) and the executable's clean pages
+// (trimStartupPages). An idle process collects about every two minutes,
+// so it releases at most every eight, at the cost of one small collection.
 type burstReleaser struct {
 	quiet   func() bool   // the engine is idle
 	cycles  func() uint64 // completed GC cycles

@@ -6,8 +6,9 @@
 // main owns the wiring: configuration, logging, the engine (ua) with media
 // (internal/callmedia over media/...), history and contacts, and the two
 // front ends. It is the only place that sees every part. Once a front end
-// is up it hands back the executable's pages only start-up used
-// (footprint_linux.go).
+// is up it hands back the executable's pages only start-up used, and the
+// memory a burst of calls grew it to once the burst has drained
+// (footprint*.go).
 package main
 
 import (
