@@ -28,6 +28,10 @@ type rtcpPoller struct {
 	rsa syscall.RawSockaddrAny
 	iov syscall.Iovec
 	msg syscall.Msghdr
+
+	recv  func(fd uintptr) bool // built once: a closure per call would allocate
+	n     uintptr               // recv's results
+	errno syscall.Errno
 }
 
 // newRTCPPoller returns nil if c cannot be polled (the caller then reads
@@ -43,7 +47,12 @@ func newRTCPPoller(c *net.UDPConn) *rtcpPoller {
 	}); err != nil || serr != nil {
 		return nil
 	}
-	return &rtcpPoller{rc: rc}
+	p := &rtcpPoller{rc: rc}
+	p.recv = func(fd uintptr) bool {
+		p.n, _, p.errno = syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&p.msg)), syscall.MSG_DONTWAIT)
+		return true // never wait: the clock comes back
+	}
+	return p
 }
 
 // next returns the next queued packet, its source and when the kernel
@@ -60,12 +69,7 @@ func (p *rtcpPoller) next(now time.Time) (b []byte, from netip.AddrPort, at time
 		Control: &p.oob[0],
 	}
 	p.msg.SetControllen(len(p.oob))
-	var n uintptr
-	var errno syscall.Errno
-	if err := p.rc.Read(func(fd uintptr) bool {
-		n, _, errno = syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&p.msg)), syscall.MSG_DONTWAIT)
-		return true // never wait: the clock comes back
-	}); err != nil || errno != 0 {
+	if err := p.rc.Read(p.recv); err != nil || p.errno != 0 {
 		return nil, netip.AddrPort{}, time.Time{}, false
 	}
 	switch p.rsa.Addr.Family {
@@ -76,7 +80,7 @@ func (p *rtcpPoller) next(now time.Time) (b []byte, from netip.AddrPort, at time
 		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&p.rsa))
 		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), ntohs(sa.Port))
 	}
-	return p.buf[:n], from, receivedAt(p.oob[:p.msg.Controllen], now), true
+	return p.buf[:p.n], from, receivedAt(p.oob[:p.msg.Controllen], now), true
 }
 
 func ntohs(port uint16) uint16 {

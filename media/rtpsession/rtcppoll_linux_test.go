@@ -1,6 +1,7 @@
 package rtpsession
 
 import (
+	"net"
 	"runtime"
 	"slices"
 	"syscall"
@@ -51,6 +52,28 @@ func TestPolledRTCPKeepsRTTExact(t *testing.T) {
 	slices.Sort(rtts)
 	if med := rtts[len(rtts)/2]; med > 20*time.Millisecond {
 		t.Errorf("median RTT %v on loopback (all %v), want < 20ms", med, rtts)
+	}
+}
+
+// TestEmptyPollAllocatesNothing: the clock polls every RTCP socket ten
+// times a second, mostly finding nothing.
+func TestEmptyPollAllocatesNothing(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := newRTCPPoller(c)
+	if p == nil {
+		t.Fatal("socket not pollable")
+	}
+	now := time.Now()
+	if n := testing.AllocsPerRun(100, func() {
+		if _, _, _, ok := p.next(now); ok {
+			t.Fatal("a packet on a socket nobody sends to")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per empty poll, want 0", n)
 	}
 }
 
