@@ -322,7 +322,7 @@ func (s *serverTxn) fire(slot *timerSlot, g uint32, kind eventKind) {
 func (s *serverTxn) transmit(resp *sip.Response) bool {
 	if s.invite || s.legacy {
 		if resp.StatusCode > 100 {
-			if tag := resp.ToTag(); tag != "" {
+			if tag := resp.ToTag(); tag != "" && tag != s.toTag() {
 				tag = strings.Clone(tag) // not the whole To header
 				s.respToTag.Store(&tag)
 			}
