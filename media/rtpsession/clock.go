@@ -126,6 +126,7 @@ func (c *Clock) run(stop, done chan struct{}) {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	var batch []*clockEntry
+	sc := newPollScratch()
 	for {
 		c.mu.Lock()
 		select {
@@ -162,7 +163,7 @@ func (c *Clock) run(stop, done chan struct{}) {
 		for _, e := range batch {
 			e.s.tickMu.Lock()
 			if !e.removed.Load() {
-				e.at = e.s.tick(now)
+				e.at = e.s.tick(now, sc)
 			}
 			e.s.tickMu.Unlock()
 		}

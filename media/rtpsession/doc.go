@@ -52,11 +52,15 @@
 // Sending, playout and RTCP reports run on a Clock: one goroutine, alive
 // while the clock has sessions, that wakes at the grid times of all of
 // them (sessions sharing a clock start on a common grid, so one wake-up
-// serves every call). Each session adds a reader for its RTP socket (on
-// Linux the clock polls the RTCP socket at the ticks, with the kernel's
-// receive timestamps; elsewhere it gets a reader too), a capture goroutine
-// only for a Source that is not a Poller, and an event-delivery goroutine
-// only while events are queued.
+// serves every call). On Linux the clock also reads the sockets at those
+// ticks (RTP before each playout, RTCP every rtcpPollEvery) with
+// recvmmsg(MSG_DONTWAIT) on descriptors taken out of the runtime's network
+// poller, and SO_TIMESTAMPNS keeps each datagram's arrival time for the
+// jitter estimate (§6.4.1, A.8), the jitter buffer and the RTT: a session
+// adds no goroutine and no wake-up of its own (sock_linux.go). Elsewhere
+// each socket gets a reader goroutine. A capture goroutine runs only for a
+// Source that is not a Poller, and an event-delivery goroutine only while
+// events are queued.
 //
 // This package must not import sipcore, ua, ui or media/sdp: the session
 // takes plain values (addresses, payload types, a codec.Codec, a ptime, a

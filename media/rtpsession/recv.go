@@ -1,9 +1,7 @@
 package rtpsession
 
 import (
-	"errors"
 	"math"
-	"net"
 	"net/netip"
 	"time"
 
@@ -24,39 +22,47 @@ func isRTCP(b []byte) bool {
 	return len(b) >= 2 && b[1] >= 192 && b[1] <= 223
 }
 
-// readLoop reads one socket until it is closed. rtpOnly is false for the
-// RTCP socket and for the muxed socket (which carries both).
-func (s *Session) readLoop(c *net.UDPConn, rtpOnly bool) {
-	isRTCPSocket := c != s.rtpConn
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select {
-			case <-s.done:
-				return
-			default:
-				continue // e.g. ICMP port unreachable reported on Linux
-			}
+const (
+	// pollBatch is how many datagrams one read takes (one recvmmsg on
+	// Linux). A play tick usually finds one RTP packet (two for a peer
+	// sending 10 ms frames).
+	pollBatch = 4
+	// pollBudget bounds the datagrams one poll of one socket reads, so a
+	// flood on one call's port cannot hold up the clock's other calls:
+	// what is left stays queued (and the kernel drops the excess).
+	pollBudget = 16 * pollBatch
+)
+
+// drain reads what k has queued, up to pollBudget datagrams, and handles
+// it. Called from tick for a polled socket.
+func (s *Session) drain(sc *pollScratch, k *sock, isRTCPSocket bool, now time.Time) {
+	for read := 0; read < pollBudget; {
+		n := sc.read(k)
+		for i := range n {
+			b, from, at := sc.packet(i, now)
+			s.receive(&s.rxPkt, b, from, at, isRTCPSocket)
 		}
-		now := time.Now()
-		b := buf[:n]
-		if isRTCPSocket || (!rtpOnly && isRTCP(b)) {
-			s.handleRTCP(b, from, now)
-			continue
+		if n < pollBatch {
+			return // the queue is empty (or the socket closed)
 		}
-		if n < 12 || b[0]>>6 != 2 {
-			continue // not RTP version 2 (RFC 3550 §5.1)
-		}
-		if err := pkt.Unmarshal(b); err != nil {
-			continue
-		}
-		s.handleRTP(&pkt, from, now)
+		read += n
 	}
+}
+
+// receive handles one datagram from the RTP socket (RTP, or RTCP too with
+// rtcp-mux) or from the RTCP socket, received at now; pkt is scratch.
+func (s *Session) receive(pkt *rtp.Packet, b []byte, from netip.AddrPort, now time.Time, isRTCPSocket bool) {
+	if isRTCPSocket || (s.opts.RTCPMux && isRTCP(b)) {
+		s.handleRTCP(b, from, now)
+		return
+	}
+	if len(b) < 12 || b[0]>>6 != 2 {
+		return // not RTP version 2 (RFC 3550 §5.1)
+	}
+	if err := pkt.Unmarshal(b); err != nil {
+		return
+	}
+	s.handleRTP(pkt, from, now)
 }
 
 func (s *Session) handleRTP(p *rtp.Packet, from netip.AddrPort, now time.Time) {

@@ -79,11 +79,11 @@ func (s *Session) sendRTCP(bye bool) {
 		s.log.Warn("rtcp marshal failed", "err", err)
 		return
 	}
-	conn := s.rtcpConn
-	if conn == nil {
-		conn = s.rtpConn
+	k := s.rtcpSock
+	if k == nil {
+		k = s.rtpSock
 	}
-	_, _ = conn.WriteToUDPAddrPort(raw, to)
+	_ = k.writeTo(raw, to)
 }
 
 func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {

@@ -148,7 +148,7 @@ func (s *Session) sendFrame(st *txState, n int64, deadline time.Time, frame []in
 		return
 	}
 	now := time.Now()
-	if _, err := s.rtpConn.WriteToUDPAddrPort(buf, remote); err != nil {
+	if err := s.rtpSock.writeTo(buf, remote); err != nil {
 		s.mu.Lock()
 		s.sendErrs++
 		s.mu.Unlock()

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/teaphone/teaphone/media/audio"
 	"github.com/teaphone/teaphone/media/codec"
 	"github.com/teaphone/teaphone/media/dtmf"
@@ -156,9 +156,8 @@ type Session struct {
 	log   *slog.Logger
 	ptime time.Duration
 
-	rtpConn  *net.UDPConn
-	rtcpConn *net.UDPConn // nil with rtcp-mux
-	rtcpPoll *rtcpPoller  // reads rtcpConn from tick; nil: a goroutine does
+	rtpSock  *sock
+	rtcpSock *sock // nil with rtcp-mux
 	local    netip.AddrPort
 
 	events *eventQueue
@@ -185,7 +184,8 @@ type Session struct {
 	sendAt     time.Time // deadline of frame sendN: start + sendN·ptime
 	playAt     time.Time // start + ptime/2 + playN·ptime
 	rtcpAt     time.Time
-	rtcpPollAt time.Time // next look at the RTCP socket (rtcpPoll)
+	rtcpPollAt time.Time  // next read of the RTCP socket (polled socks)
+	rxPkt      rtp.Packet // the polled RTP packet being handled
 	playFrom   time.Time
 
 	mu sync.Mutex
@@ -301,12 +301,12 @@ func New(opts Options) (*Session, error) {
 	if err := s.setCodecLocked(opts.Codec, opts.PayloadType, opts.DTMFPayloadType); err != nil {
 		return nil, err
 	}
-	rtpc, rtcpc, err := listenPair(opts.LocalAddr, opts.PortMin, opts.PortMax, opts.RTCPMux)
+	var err error
+	s.rtpSock, s.rtcpSock, err = openSocks(opts.LocalAddr, opts.PortMin, opts.PortMax, opts.RTCPMux)
 	if err != nil {
 		return nil, err
 	}
-	s.rtpConn, s.rtcpConn = rtpc, rtcpc
-	s.local = rtpc.LocalAddr().(*net.UDPAddr).AddrPort()
+	s.local = s.rtpSock.local
 	s.setRemoteLocked(opts.Remote, opts.RemoteRTCP)
 
 	s.clock = opts.Clock
@@ -331,15 +331,11 @@ func New(opts Options) (*Session, error) {
 	s.sendAt, s.playAt = s.start, s.playFrom
 	s.rtcpAt = now.Add(s.rtcpDelay() / 2) // §6.2: the first report after half an interval
 
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.readLoop(s.rtpConn, !opts.RTCPMux) }()
-	if s.rtcpConn != nil {
-		// On Linux the clock polls the RTCP socket (see rtcpPoller).
-		if s.rtcpPoll = newRTCPPoller(s.rtcpConn); s.rtcpPoll == nil {
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.readLoop(s.rtcpConn, false) }()
-		}
-	}
+	// Logged before the readers and the clock start: they write these
+	// fields under mu.
+	log.Debug("rtp session started", "local", s.local, "remote", s.remote, "mux", opts.RTCPMux,
+		"codec", opts.Codec.Name(), "pt", s.cs.pt, "ssrc", s.ssrc)
+	s.startReaders() // none on Linux, where the clock polls the sockets
 	if p, ok := opts.Source.(Poller); ok {
 		s.poll, s.pollBuf = p, make([]int16, n)
 	} else if opts.Source != nil {
@@ -352,8 +348,6 @@ func New(opts Options) (*Session, error) {
 		go func() { defer s.wg.Done(); s.captureLoop(opts.Source) }()
 	}
 	s.entry = s.clock.add(s, s.start)
-	log.Debug("rtp session started", "local", s.local, "remote", s.remote, "mux", opts.RTCPMux,
-		"codec", opts.Codec.Name(), "pt", s.cs.pt, "ssrc", s.ssrc)
 	return s, nil
 }
 
@@ -428,10 +422,10 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 
 // LocalRTCPAddr is the bound RTCP address.
 func (s *Session) LocalRTCPAddr() netip.AddrPort {
-	if s.rtcpConn == nil {
+	if s.rtcpSock == nil {
 		return s.local
 	}
-	return s.rtcpConn.LocalAddr().(*net.UDPAddr).AddrPort()
+	return s.rtcpSock.local
 }
 
 // SSRC is our synchronization source identifier.
@@ -544,9 +538,9 @@ func (s *Session) Close() error {
 		s.clock.remove(s.entry)
 		s.sendRTCP(true)
 		close(s.done)
-		s.rtpConn.Close()
-		if s.rtcpConn != nil {
-			s.rtcpConn.Close()
+		s.rtpSock.close()
+		if s.rtcpSock != nil {
+			s.rtcpSock.close()
 		}
 		s.wg.Wait()
 		s.events.close()
@@ -557,18 +551,17 @@ func (s *Session) Close() error {
 func (s *Session) emit(ev Event) { s.events.push(ev) }
 
 // tick runs the work that is due at now and returns when the session next
-// has some. Called by the clock with tickMu held.
-func (s *Session) tick(now time.Time) time.Time {
-	// The RTCP socket is polled on the send and playout ticks (every half
-	// frame) rather than on wake-ups of its own.
-	if s.rtcpPoll != nil && !s.rtcpPollAt.After(now) {
-		for {
-			b, from, at, ok := s.rtcpPoll.next(now)
-			if !ok {
-				break
-			}
-			s.handleRTCP(b, from, at)
-		}
+// has some. Called by the clock's goroutine with tickMu held; sc is that
+// goroutine's receive memory.
+func (s *Session) tick(now time.Time, sc *pollScratch) time.Time {
+	// The sockets are read on the ticks rather than on wake-ups of their
+	// own: RTP just before each frame is played out, RTCP on the send and
+	// playout ticks (every half frame) that fall after rtcpPollAt.
+	if s.rtpSock.polled() && !s.playAt.After(now) {
+		s.drain(sc, s.rtpSock, false, now)
+	}
+	if s.rtcpSock != nil && s.rtcpSock.polled() && !s.rtcpPollAt.After(now) {
+		s.drain(sc, s.rtcpSock, true, now)
 		s.rtcpPollAt = now.Add(rtcpPollEvery - s.ptime/4) // lands on a tick, not just after one
 	}
 	s.sendDue(now) // each does nothing before its deadline

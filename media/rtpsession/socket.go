@@ -74,3 +74,25 @@ func listenPair(addr netip.Addr, minPort, maxPort int, mux bool) (rtp, rtcp *net
 	}
 	return nil, nil, fmt.Errorf("%w: range %d-%d on %v: %w", ErrNoPort, minPort, maxPort, addr, err)
 }
+
+// openSocks binds the session's sockets (see listenPair) and turns them
+// into socks.
+func openSocks(addr netip.Addr, minPort, maxPort int, mux bool) (rtp, rtcp *sock, err error) {
+	rtpc, rtcpc, err := listenPair(addr, minPort, maxPort, mux)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rtp, err = newSock(rtpc); err != nil {
+		if rtcpc != nil {
+			rtcpc.Close()
+		}
+		return nil, nil, err
+	}
+	if rtcpc != nil {
+		if rtcp, err = newSock(rtcpc); err != nil {
+			rtp.close()
+			return nil, nil, err
+		}
+	}
+	return rtp, rtcp, nil
+}
